@@ -1,0 +1,121 @@
+// A RocksDB database with column families, written only through units of work.
+//
+// Every store has the column families "state" (aggregates), "outbox" (events
+// waiting for the relay, keyed by a commit sequence) and "inbox" (ids of
+// events already applied), plus any the service asks for (indexes). A unit of
+// work commits all of its writes, outbox events and inbox marks in ONE
+// WriteBatch (DESIGN §3.1).
+//
+// Thread-safe: Get, Scan and Commit may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/v1/event.pb.h"
+#include "rocksdb/db.h"
+
+namespace mesh::storage {
+
+inline constexpr std::string_view kState = "state";
+inline constexpr std::string_view kOutbox = "outbox";
+inline constexpr std::string_view kInbox = "inbox";
+
+struct StoreOptions {
+  std::string path;
+  // fsync the write-ahead log on every commit. Money and sales want true.
+  bool sync = true;
+  // Column families beyond state, outbox and inbox.
+  std::vector<std::string> extra_column_families;
+};
+
+// Maps a RocksDB status: NotFound → NOT_FOUND, Busy/TimedOut/TryAgain →
+// UNAVAILABLE, Corruption → DATA_LOSS, everything else → INTERNAL.
+absl::Status FromRocksDb(const rocksdb::Status& status, std::string_view context);
+
+class UnitOfWork {
+ public:
+  void Put(std::string_view cf, std::string_view key, std::string_view value);
+  void Delete(std::string_view cf, std::string_view key);
+  // Queues an event for the outbox; its row key is assigned at commit, in commit order.
+  void AddEvent(const common::v1::EventEnvelope& event);
+  // Records that the event with this id has been applied.
+  void MarkInbox(std::string_view event_id);
+  bool empty() const { return ops_.empty() && events_.empty(); }
+  const std::vector<common::v1::EventEnvelope>& events() const { return events_; }
+
+ private:
+  friend class Store;
+  struct Op {
+    std::string cf;
+    std::string key;
+    std::optional<std::string> value;  // nullopt: delete
+  };
+  std::vector<Op> ops_;
+  std::vector<common::v1::EventEnvelope> events_;
+};
+
+class Store {
+ public:
+  // Creates the directory and column families when missing.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  ~Store();
+
+  // nullopt when the key is absent. INVALID_ARGUMENT for an unknown column family.
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view cf, std::string_view key) const;
+
+  // Visits keys with the prefix in order, starting after start_after (or at the
+  // first key when empty), until fn returns false.
+  using Visitor = std::function<bool(std::string_view key, std::string_view value)>;
+  absl::Status Scan(std::string_view cf, std::string_view prefix, std::string_view start_after,
+                    const Visitor& fn) const;
+
+  // Writes the unit of work atomically. Outbox keys are big-endian sequence
+  // numbers, so key order is commit order.
+  absl::Status Commit(UnitOfWork& work);
+
+  // Whether an event id has been applied.
+  absl::StatusOr<bool> InboxContains(std::string_view event_id) const;
+
+  // Rows currently waiting in the outbox.
+  uint64_t OutboxDepth() const;
+  // Deletes outbox rows with sequence <= up_to (after the broker acked them).
+  absl::Status DeleteOutboxThrough(uint64_t up_to);
+  // Visits outbox rows in commit order, starting after the given sequence.
+  absl::Status ScanOutbox(uint64_t after,
+                          const std::function<bool(uint64_t seq, std::string_view row)>& fn) const;
+
+  // A cheap read that proves the store answers; used for readiness.
+  absl::Status Check() const;
+
+  rocksdb::DB* db() { return db_.get(); }
+
+ private:
+  Store() = default;
+  absl::StatusOr<rocksdb::ColumnFamilyHandle*> Handle(std::string_view cf) const;
+
+  rocksdb::WriteOptions write_options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::vector<std::string> names_;
+  // Guards outbox sequence assignment together with the write, so that a
+  // higher sequence is never visible before a lower one.
+  std::mutex commit_mu_;
+  uint64_t last_outbox_seq_ = 0;
+  std::atomic<uint64_t> outbox_depth_{0};
+};
+
+// Encodes a sequence so that byte order equals numeric order.
+std::string OutboxKey(uint64_t seq);
+uint64_t DecodeOutboxKey(std::string_view key);
+
+}  // namespace mesh::storage
