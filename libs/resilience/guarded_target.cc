@@ -36,7 +36,12 @@ GuardedTarget::GuardedTarget(std::string name, GuardOptions options, const Clock
                               [this] { return static_cast<double>(bulkhead_.in_flight()); });
 }
 
-GuardedTarget::~GuardedTarget() = default;
+GuardedTarget::~GuardedTarget() {
+  if (registry_ == nullptr) return;
+  metrics::Labels labels = {{"target", name_}};
+  registry_->RemoveCallbackGauge("mesh_breaker_state", labels);
+  registry_->RemoveCallbackGauge("mesh_outbound_in_flight", labels);
+}
 
 absl::Status GuardedTarget::Admit() const {
   if (breaker_.state() != BreakerState::kOpen) return absl::OkStatus();
