@@ -267,7 +267,6 @@ TEST_F(PurchaseBillingTest, SigtermUnderLoad_LosesNoAcceptedCall) {
   }
   absl::SleepFor(absl::Milliseconds(700));
   absl::StatusOr<int> code = purchase_process()->Terminate();
-  absl::SleepFor(absl::Milliseconds(200));
   stop = true;
   for (std::thread& t : clients) t.join();
   ASSERT_TRUE(code.ok());
