@@ -164,6 +164,7 @@ absl::Status Store::Commit(UnitOfWork& work) {
   RETURN_IF_ERROR(FromRocksDb(db_->Write(write_options_, &batch), "commit"));
   last_outbox_seq_ = seq;
   outbox_depth_ += work.events_.size();
+  if (outbox_listener_) outbox_listener_();
   return absl::OkStatus();
 }
 
@@ -198,6 +199,15 @@ absl::Status Store::ScanOutbox(
     if (!fn(DecodeOutboxKey(it->key().ToStringView()), it->value().ToStringView())) break;
   }
   return FromRocksDb(it->status(), "scan outbox");
+}
+
+absl::Status Store::Clear(std::string_view cf) {
+  ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * handle, Handle(cf));
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(handle, it->key());
+  RETURN_IF_ERROR(FromRocksDb(it->status(), "clear"));
+  return FromRocksDb(db_->Write(write_options_, &batch), "clear");
 }
 
 absl::Status Store::Check() const {

@@ -97,6 +97,13 @@ class Store {
   // A cheap read that proves the store answers; used for readiness.
   absl::Status Check() const;
 
+  // Called after every commit that added outbox rows (the relay's wake-up).
+  // Set once, before concurrent use.
+  void SetOutboxListener(std::function<void()> listener) { outbox_listener_ = std::move(listener); }
+
+  // Deletes every key of a column family (rebuilding a view from its events).
+  absl::Status Clear(std::string_view cf);
+
   rocksdb::DB* db() { return db_.get(); }
 
  private:
@@ -112,6 +119,7 @@ class Store {
   std::mutex commit_mu_;
   uint64_t last_outbox_seq_ = 0;
   std::atomic<uint64_t> outbox_depth_{0};
+  std::function<void()> outbox_listener_;
 };
 
 // Encodes a sequence so that byte order equals numeric order.

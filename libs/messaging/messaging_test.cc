@@ -1,0 +1,250 @@
+// The outbox relay and the idempotent consumer against a real nats-server.
+#include <atomic>
+#include <mutex>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/v1/money.pb.h"
+#include "gtest/gtest.h"
+#include "libs/messaging/dead_letter_service.h"
+#include "libs/messaging/event_consumer.h"
+#include "libs/messaging/outbox_relay.h"
+#include "libs/status/status.h"
+#include "libs/testing/nats_server.h"
+#include "libs/testing/paths.h"
+
+namespace mesh::messaging {
+namespace {
+
+constexpr char kProducer[] = "test.producer";
+
+// A consuming side: its own store, and a handler that records what it applied.
+struct Side {
+  std::unique_ptr<storage::Store> store;
+  std::unique_ptr<NatsClient> client;
+  std::unique_ptr<EventConsumer> consumer;
+  std::mutex mu;
+  std::vector<int64_t> applied;  // aggregate versions, in apply order
+  std::atomic<bool> fail{false};
+};
+
+class MessagingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto nats = testing::NatsServer::Start(dir_.path() + "/nats");
+    ASSERT_TRUE(nats.ok()) << nats.status();
+    nats_ = std::move(*nats);
+    producer_store_ = OpenStore("producer");
+    auto client = NatsClient::Connect({.url = nats_->url(), .name = "producer"});
+    ASSERT_TRUE(client.ok()) << client.status();
+    producer_client_ = std::move(*client);
+  }
+
+  std::unique_ptr<storage::Store> OpenStore(const std::string& name) {
+    auto store = storage::Store::Open({.path = dir_.path() + "/" + name, .sync = false});
+    EXPECT_TRUE(store.ok()) << store.status();
+    return std::move(*store);
+  }
+
+  std::unique_ptr<OutboxRelay> StartRelay() {
+    auto relay = std::make_unique<OutboxRelay>(producer_store_.get(), producer_client_.get(),
+                                               RelayOptions{.context = kProducer}, nullptr);
+    relay->Start();
+    return relay;
+  }
+
+  std::unique_ptr<Side> StartSide(const std::string& name, int max_deliver = 3) {
+    auto side = std::make_unique<Side>();
+    side->store = OpenStore(name);
+    auto client = NatsClient::Connect({.url = nats_->url(), .name = name});
+    EXPECT_TRUE(client.ok());
+    side->client = std::move(*client);
+    ConsumerOptions options;
+    options.service = "test.consumer";
+    options.max_deliver = max_deliver;
+    options.nak_backoff = {absl::Milliseconds(20)};
+    side->consumer =
+        std::make_unique<EventConsumer>(side->store.get(), side->client.get(), options, nullptr);
+    Side* raw = side.get();
+    side->consumer->On<common::v1::Money>(
+        kProducer, [raw](const common::v1::Money& money, const common::v1::EventEnvelope& event,
+                         storage::UnitOfWork& work) -> absl::Status {
+          if (raw->fail) return absl::UnavailableError("handler is failing on purpose");
+          work.Put(storage::kState, event.event_id(), money.currency_code());
+          RETURN_IF_ERROR(raw->store->Commit(work));
+          std::lock_guard<std::mutex> lock(raw->mu);
+          raw->applied.push_back(event.aggregate_version());
+          return absl::OkStatus();
+        });
+    side->consumer->Start();
+    return side;
+  }
+
+  // Commits n events (versions first..first+n-1) to the producer's outbox.
+  void Produce(int first, int n) {
+    for (int v = first; v < first + n; ++v) {
+      common::v1::Money payload;
+      payload.set_currency_code("KRW");
+      payload.set_amount_minor(v);
+      EventContext context{.producer = kProducer, .aggregate_type = "Test",
+                           .aggregate_id = "a1", .aggregate_version = v};
+      storage::UnitOfWork work;
+      work.AddEvent(MakeEvent(context, payload, absl::Now()));
+      ASSERT_TRUE(producer_store_->Commit(work).ok());
+    }
+  }
+
+  static std::vector<int64_t> Applied(Side& side) {
+    std::lock_guard<std::mutex> lock(side.mu);
+    return side.applied;
+  }
+
+  static void WaitFor(const std::function<bool()>& done, absl::Duration timeout = absl::Seconds(15)) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (!done() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(20));
+    ASSERT_TRUE(done()) << "timed out";
+  }
+
+  static std::vector<int64_t> Range(int first, int n) {
+    std::vector<int64_t> v;
+    for (int i = first; i < first + n; ++i) v.push_back(i);
+    return v;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<testing::NatsServer> nats_;
+  std::unique_ptr<storage::Store> producer_store_;
+  std::unique_ptr<NatsClient> producer_client_;
+};
+
+TEST_F(MessagingTest, Relay_PublishesInCommitOrder_ConsumerAppliesEachOnce) {
+  auto relay = StartRelay();
+  auto side = StartSide("consumer");
+  Produce(1, 500);
+  WaitFor([&] { return Applied(*side).size() >= 500; });
+  EXPECT_EQ(Applied(*side), Range(1, 500));
+  WaitFor([&] { return producer_store_->OutboxDepth() == 0; });
+  EXPECT_EQ(relay->published(), 500u);
+}
+
+TEST_F(MessagingTest, BrokerDown_OutboxGrowsThenDrainsWithNothingLostOrTwice) {
+  auto relay = StartRelay();
+  auto side = StartSide("consumer");
+  Produce(1, 10);
+  WaitFor([&] { return Applied(*side).size() >= 10; });
+
+  ASSERT_TRUE(nats_->Stop().ok());
+  Produce(11, 200);  // commits never wait for the broker
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(producer_store_->OutboxDepth(), 200u);
+
+  ASSERT_TRUE(nats_->Restart().ok());
+  WaitFor([&] { return Applied(*side).size() >= 210; }, absl::Seconds(30));
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(Applied(*side), Range(1, 210));
+  EXPECT_EQ(producer_store_->OutboxDepth(), 0u);
+}
+
+TEST_F(MessagingTest, Apply_RedeliveredEvent_AppliedOnce) {
+  auto side = StartSide("consumer");
+  common::v1::Money payload;
+  payload.set_currency_code("KRW");
+  auto event = MakeEvent({.producer = kProducer, .aggregate_id = "a1", .aggregate_version = 7},
+                         payload, absl::Now());
+  ASSERT_TRUE(side->consumer->Apply(event).ok());
+  ASSERT_TRUE(side->consumer->Apply(event).ok());
+  EXPECT_EQ(Applied(*side), std::vector<int64_t>{7});
+  EXPECT_TRUE(*side->store->InboxContains(event.event_id()));
+}
+
+TEST_F(MessagingTest, TwoReplicas_ShareTheDurable_EachEventAppliedOnce) {
+  auto relay = StartRelay();
+  auto a = StartSide("replica-a");
+  auto b = StartSide("replica-b");
+  Produce(1, 400);
+  WaitFor([&] { return Applied(*a).size() + Applied(*b).size() >= 400; });
+  absl::SleepFor(absl::Milliseconds(300));
+  std::multiset<int64_t> all;
+  for (int64_t v : Applied(*a)) all.insert(v);
+  for (int64_t v : Applied(*b)) all.insert(v);
+  EXPECT_EQ(all.size(), 400u);
+  EXPECT_EQ(std::set<int64_t>(all.begin(), all.end()).size(), 400u) << "an event applied twice";
+}
+
+TEST_F(MessagingTest, PoisonEvent_GoesToDeadLetters_ThenReplays) {
+  auto relay = StartRelay();
+  auto side = StartSide("consumer", /*max_deliver=*/3);
+  side->fail = true;
+  Produce(1, 1);
+  DeadLetterService admin(side->consumer.get());
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&admin);
+  auto server = builder.BuildAndStart();
+  auto stub = admin::v1::DeadLetterService::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+
+  admin::v1::ListDeadLettersResponse listed;
+  WaitFor([&] {
+    grpc::ClientContext context;
+    listed.Clear();
+    return stub->ListDeadLetters(&context, {}, &listed).ok() && listed.dead_letters_size() == 1;
+  });
+  EXPECT_EQ(listed.dead_letters(0).event_type(), "Money");
+  EXPECT_EQ(listed.dead_letters(0).deliveries(), 3);
+  EXPECT_NE(listed.dead_letters(0).error().find("failing on purpose"), std::string::npos);
+  EXPECT_TRUE(Applied(*side).empty());
+
+  admin::v1::ReplayDeadLetterRequest replay;
+  replay.set_sequence(listed.dead_letters(0).sequence());
+  admin::v1::ReplayDeadLetterResponse replayed;
+  {
+    grpc::ClientContext context;
+    grpc::Status still_failing = stub->ReplayDeadLetter(&context, replay, &replayed);
+    EXPECT_EQ(still_failing.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  side->fail = false;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub->ReplayDeadLetter(&context, replay, &replayed).ok());
+  }
+  EXPECT_EQ(Applied(*side), std::vector<int64_t>{1});
+  {
+    grpc::ClientContext context;
+    listed.Clear();
+    ASSERT_TRUE(stub->ListDeadLetters(&context, {}, &listed).ok());
+    EXPECT_EQ(listed.dead_letters_size(), 0);
+    grpc::ClientContext again;
+    EXPECT_EQ(stub->ReplayDeadLetter(&again, replay, &replayed).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  server->Shutdown();
+}
+
+TEST_F(MessagingTest, MalformedMessage_DeadLetteredAtOnce_ConsumerKeepsGoing) {
+  auto relay = StartRelay();
+  auto side = StartSide("consumer");
+  ASSERT_TRUE(EnsureStream(*producer_client_, kProducer).ok());
+  jsPubAck* ack = nullptr;
+  const char garbage[] = "\xff\xfe not a protobuf";
+  ASSERT_EQ(js_Publish(&ack, producer_client_->jetstream(), "test.producer.Money", garbage,
+                       sizeof(garbage), nullptr, nullptr),
+            NATS_OK);
+  jsPubAck_Destroy(ack);
+  Produce(1, 3);
+  WaitFor([&] { return Applied(*side).size() >= 3; });
+  EXPECT_EQ(Applied(*side), Range(1, 3));
+  jsStreamInfo* info = nullptr;
+  WaitFor([&] {
+    if (info != nullptr) jsStreamInfo_Destroy(info);
+    info = nullptr;
+    return js_GetStreamInfo(&info, producer_client_->jetstream(),
+                            DeadLetterStream("test.consumer").c_str(), nullptr, nullptr) == NATS_OK &&
+           info->State.Msgs == 1;
+  });
+  if (info != nullptr) jsStreamInfo_Destroy(info);
+}
+
+}  // namespace
+}  // namespace mesh::messaging

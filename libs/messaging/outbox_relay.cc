@@ -1,0 +1,195 @@
+#include "libs/messaging/outbox_relay.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/v1/event.pb.h"
+#include "libs/logging/logging.h"
+#include "libs/metrics/registry.h"
+#include "libs/status/status.h"
+
+namespace mesh::messaging {
+namespace {
+
+// Counts the broker's answers to one batch of asynchronous publishes.
+struct AckTally {
+  std::atomic<int> acked{0};
+  std::atomic<int> failed{0};
+};
+
+void OnAck(jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr* error, void* closure) {
+  auto* tally = static_cast<AckTally*>(closure);
+  if (ack != nullptr && error == nullptr) {
+    tally->acked.fetch_add(1);
+  } else {
+    tally->failed.fetch_add(1);
+  }
+  natsMsg_Destroy(msg);
+}
+
+}  // namespace
+
+OutboxRelay::OutboxRelay(storage::Store* store, NatsClient* client, RelayOptions options,
+                         metrics::Registry* registry)
+    : store_(store), client_(client), options_(std::move(options)), registry_(registry) {
+  if (registry_ != nullptr) {
+    registry_->AddCallbackGauge("mesh_outbox_depth", "events waiting in the outbox",
+                                {{"context", options_.context}},
+                                [store] { return static_cast<double>(store->OutboxDepth()); });
+  }
+}
+
+OutboxRelay::~OutboxRelay() {
+  Stop(absl::ZeroDuration());
+  if (registry_ != nullptr) {
+    registry_->RemoveCallbackGauge("mesh_outbox_depth", {{"context", options_.context}});
+  }
+}
+
+void OutboxRelay::Start() {
+  store_->SetOutboxListener([this] {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      pending_ = true;
+    }
+    cv_.notify_one();
+  });
+  thread_ = std::thread([this] { Run(); });
+}
+
+void OutboxRelay::Stop(absl::Duration flush_timeout) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+    flush_deadline_ = absl::Now() + flush_timeout;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void OutboxRelay::Run() {
+  absl::Duration backoff = absl::Milliseconds(50);
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_ && (store_->OutboxDepth() == 0 || absl::Now() >= flush_deadline_)) break;
+    }
+    absl::StatusOr<int> sent = PublishBatch();
+    if (sent.ok() && *sent > 0) {
+      backoff = absl::Milliseconds(50);
+      continue;  // more rows may be waiting
+    }
+    absl::Duration wait = options_.idle_poll;
+    if (!sent.ok()) {
+      logging::Warn("outbox relay cannot publish; rows stay on disk",
+                    {{"context", options_.context},
+                     {"depth", store_->OutboxDepth()},
+                     {"error", sent.status().ToString()}});
+      wait = backoff;
+      backoff = std::min(backoff * 2, options_.max_backoff);
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    if (stopping_ && !sent.ok()) {
+      if (absl::Now() >= flush_deadline_) break;
+      wait = std::min(wait, flush_deadline_ - absl::Now());
+    }
+    cv_.wait_for(lock, absl::ToChronoNanoseconds(wait), [this] { return pending_ || stopping_; });
+    pending_ = false;
+  }
+  if (store_->OutboxDepth() > 0) {
+    logging::Warn("outbox relay stopped with rows left; they go out on the next start",
+                  {{"context", options_.context}, {"depth", store_->OutboxDepth()}});
+  }
+}
+
+absl::StatusOr<int> OutboxRelay::PublishBatch() {
+  struct Row {
+    uint64_t seq;
+    std::string event_id;
+    std::string subject;
+    std::string data;
+  };
+  std::vector<Row> rows;
+  RETURN_IF_ERROR(store_->ScanOutbox(0, [&](uint64_t seq, std::string_view bytes) {
+    common::v1::EventEnvelope event;
+    Row row{seq, "", "", std::string(bytes)};
+    if (event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      row.event_id = event.event_id();
+      row.subject = Subject(options_.context, event.event_type());
+    }
+    rows.push_back(std::move(row));
+    return static_cast<int>(rows.size()) < options_.batch_size;
+  }));
+  if (rows.empty()) return 0;
+  if (!stream_ready_) {
+    RETURN_IF_ERROR(EnsureStream(*client_, options_.context));
+    stream_ready_ = true;
+  }
+
+  // A context of our own, so that waiting for this batch's acks waits for
+  // nothing else published on the connection.
+  AckTally tally;
+  jsOptions js_options;
+  jsOptions_Init(&js_options);
+  js_options.PublishAsync.AckHandler = OnAck;
+  js_options.PublishAsync.AckHandlerClosure = &tally;
+  js_options.PublishAsync.MaxPending = options_.batch_size;
+  jsCtx* js = nullptr;
+  RETURN_IF_ERROR(FromNats(natsConnection_JetStream(&js, client_->connection(), &js_options),
+                           "jetstream context"));
+  const std::string stream = StreamName(options_.context);
+  int sent = 0;
+  absl::Status status;
+  for (const Row& row : rows) {
+    if (row.subject.empty()) {
+      // Unreadable rows cannot be published; skipping them keeps the rest flowing.
+      logging::Error("outbox row does not parse; dropped", {{"seq", row.seq}});
+      ++sent;
+      tally.acked.fetch_add(1);
+      continue;
+    }
+    natsMsg* msg = nullptr;
+    natsStatus s = natsMsg_Create(&msg, row.subject.c_str(), nullptr, row.data.data(),
+                                  static_cast<int>(row.data.size()));
+    jsPubOptions publish;
+    jsPubOptions_Init(&publish);
+    publish.MsgId = row.event_id.c_str();
+    publish.ExpectStream = stream.c_str();
+    if (s == NATS_OK) s = js_PublishMsgAsync(js, &msg, &publish);
+    natsMsg_Destroy(msg);
+    if (s != NATS_OK) {
+      status = FromNats(s, "publish");
+      break;
+    }
+    ++sent;
+  }
+  jsPubOptions wait;
+  jsPubOptions_Init(&wait);
+  wait.MaxWait = absl::ToInt64Milliseconds(options_.ack_timeout);
+  natsStatus s = js_PublishAsyncComplete(js, &wait);
+  if (s != NATS_OK) {
+    natsMsgList pending;
+    if (js_PublishAsyncGetPendingList(&pending, js) == NATS_OK) natsMsgList_Destroy(&pending);
+    if (status.ok()) status = FromNats(s, "wait for publish acks");
+  }
+  jsCtx_Destroy(js);
+  RETURN_IF_ERROR(status);
+  if (tally.failed.load() > 0 || tally.acked.load() < sent) {
+    return absl::UnavailableError(absl::StrCat(tally.failed.load(), " of ", sent,
+                                               " publishes were not acked"));
+  }
+  // Every row of the batch is in the stream: delete them (the next batch
+  // republishes a failed one from its first row; Msg-Id drops duplicates).
+  RETURN_IF_ERROR(store_->DeleteOutboxThrough(rows.back().seq));
+  published_ += rows.size();
+  if (registry_ != nullptr) {
+    registry_->GetCounter("mesh_outbox_published_total", "events the broker acked",
+                          {{"context", options_.context}})
+        .Increment(static_cast<double>(rows.size()));
+  }
+  return static_cast<int>(rows.size());
+}
+
+}  // namespace mesh::messaging

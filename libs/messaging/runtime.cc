@@ -1,0 +1,58 @@
+#include "libs/messaging/runtime.h"
+
+#include "libs/metrics/registry.h"
+
+namespace mesh::messaging {
+
+void DefineMessagingFlags(config::Config& config) {
+  config.DefineString("nats_url", "nats://127.0.0.1:4222", "NATS server with JetStream");
+  config.DefineInt("max_deliver", 5,
+                   "deliveries of a failing event before it goes to the dead-letter stream");
+  config.DefineInt("relay_batch", 512, "outbox rows published per pipelined batch");
+  config.DefineDuration("relay_flush_timeout", absl::Seconds(5),
+                        "on shutdown, how long the relay may keep publishing what is left");
+}
+
+absl::StatusOr<std::unique_ptr<MessagingRuntime>> MessagingRuntime::Create(
+    const config::Config& config, std::string service, storage::Store* store) {
+  std::unique_ptr<MessagingRuntime> runtime(new MessagingRuntime());
+  absl::StatusOr<std::unique_ptr<NatsClient>> client =
+      NatsClient::Connect({.url = config.GetString("nats_url"), .name = service});
+  if (!client.ok()) return client.status();
+  runtime->client_ = std::move(*client);
+  RelayOptions relay;
+  relay.context = service;
+  relay.batch_size = static_cast<int>(config.GetInt("relay_batch"));
+  runtime->relay_ = std::make_unique<OutboxRelay>(store, runtime->client_.get(), relay,
+                                                  &metrics::DefaultRegistry());
+  ConsumerOptions consumer;
+  consumer.service = service;
+  consumer.max_deliver = static_cast<int>(config.GetInt("max_deliver"));
+  runtime->consumer_ = std::make_unique<EventConsumer>(store, runtime->client_.get(), consumer,
+                                                       &metrics::DefaultRegistry());
+  runtime->dead_letters_ = std::make_unique<DeadLetterService>(runtime->consumer_.get());
+  runtime->flush_timeout_ = config.GetDuration("relay_flush_timeout");
+  return runtime;
+}
+
+MessagingRuntime::~MessagingRuntime() { Stop(); }
+
+void MessagingRuntime::Attach(server::Server& server) {
+  server.AddService(dead_letters_.get());
+  server.OnDrained([this] { Stop(); });
+}
+
+void MessagingRuntime::Start() {
+  started_ = true;
+  relay_->Start();
+  consumer_->Start();
+}
+
+void MessagingRuntime::Stop() {
+  if (!started_) return;
+  started_ = false;
+  consumer_->Stop();
+  relay_->Stop(flush_timeout_);
+}
+
+}  // namespace mesh::messaging

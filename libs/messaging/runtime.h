@@ -1,0 +1,57 @@
+// Everything an event-driven service needs from the broker, wired once:
+// the NATS connection, the outbox relay for its own events, the consumer of
+// other contexts' events, and the dead-letter admin service.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "libs/config/config.h"
+#include "libs/messaging/dead_letter_service.h"
+#include "libs/messaging/event_consumer.h"
+#include "libs/messaging/nats_client.h"
+#include "libs/messaging/outbox_relay.h"
+#include "libs/server/server.h"
+#include "libs/storage/store.h"
+
+namespace mesh::messaging {
+
+// --nats_url (default nats://127.0.0.1:4222), --max_deliver (5),
+// --relay_batch (512), --relay_flush_timeout (5s).
+void DefineMessagingFlags(config::Config& config);
+
+class MessagingRuntime {
+ public:
+  // service names the outbox relay's subjects ("<service>.<EventType>") and
+  // the durable consumers. Succeeds while the broker is down.
+  static absl::StatusOr<std::unique_ptr<MessagingRuntime>> Create(const config::Config& config,
+                                                                  std::string service,
+                                                                  storage::Store* store);
+  ~MessagingRuntime();
+
+  // Register handlers before Start().
+  EventConsumer& consumer() { return *consumer_; }
+  OutboxRelay& relay() { return *relay_; }
+  NatsClient& client() { return *client_; }
+
+  // Serves the dead-letter admin service and, on shutdown, stops consuming
+  // and flushes the outbox once in-flight calls have drained.
+  void Attach(server::Server& server);
+  // Starts the relay and the consumer; never blocks on the broker.
+  void Start();
+  // Stops consuming, then publishes what is left (up to the flush timeout).
+  void Stop();
+
+ private:
+  MessagingRuntime() = default;
+
+  std::unique_ptr<NatsClient> client_;
+  std::unique_ptr<OutboxRelay> relay_;
+  std::unique_ptr<EventConsumer> consumer_;
+  std::unique_ptr<DeadLetterService> dead_letters_;
+  absl::Duration flush_timeout_;
+  bool started_ = false;
+};
+
+}  // namespace mesh::messaging
