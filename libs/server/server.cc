@@ -107,6 +107,8 @@ void Server::SetReadiness(std::function<absl::Status()> check) { readiness_ = st
 
 void Server::OnDrained(std::function<void()> hook) { drained_hooks_.push_back(std::move(hook)); }
 
+void Server::OnShutdown(std::function<void()> hook) { shutdown_hooks_.push_back(std::move(hook)); }
+
 int Server::metrics_port() const { return exporter_ ? exporter_->port() : -1; }
 
 std::string Server::address() const { return absl::StrCat(options_.host, ":", port_); }
@@ -198,6 +200,7 @@ void Server::Wait() {
     serving_ = false;
   }
   absl::SleepFor(options_.shutdown_grace);
+  for (const auto& hook : shutdown_hooks_) hook();
   logging::Info("draining in-flight calls");
   server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.drain_timeout));
   for (auto it = drained_hooks_.rbegin(); it != drained_hooks_.rend(); ++it) (*it)();

@@ -57,6 +57,9 @@ class Server {
   // and every second. Depends on the local store, never on the broker.
   void SetReadiness(std::function<absl::Status()> check);
   void OnDrained(std::function<void()> hook);
+  // Runs once shutdown begins, after NOT_SERVING and before the server stops
+  // accepting: end long-lived streams here, or draining waits drain_timeout for them.
+  void OnShutdown(std::function<void()> hook);
 
   // Binds and starts serving. INTERNAL when the port cannot be bound.
   absl::Status Start();
@@ -77,6 +80,7 @@ class Server {
   std::vector<grpc::Service*> services_;
   std::function<absl::Status()> readiness_;
   std::vector<std::function<void()>> drained_hooks_;
+  std::vector<std::function<void()>> shutdown_hooks_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<metrics::HttpExporter> exporter_;
   int port_ = 0;

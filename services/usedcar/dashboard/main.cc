@@ -1,0 +1,66 @@
+// Wires the dashboard context: store, repository, view handlers, service,
+// messaging runtime, server.
+#include <memory>
+
+#include "libs/config/config.h"
+#include "libs/logging/logging.h"
+#include "libs/messaging/runtime.h"
+#include "libs/metrics/registry.h"
+#include "libs/resilience/clock.h"
+#include "libs/server/server.h"
+#include "libs/storage/store.h"
+#include "services/usedcar/dashboard/dashboard_policy.h"
+#include "services/usedcar/dashboard/dashboard_repository.h"
+#include "services/usedcar/dashboard/dashboard_service.h"
+
+int main(int argc, char** argv) {
+  using namespace usedcar::dashboard;
+  mesh::config::Config config(
+      "dashboard", "DASHBOARD",
+      "usedcar.dashboard: the buyer's view of purchase, payment, consignment and stock, built "
+      "from events");
+  mesh::server::DefineServerFlags(config, 50055, 9455, "var/dashboard");
+  config.DefineBool("store_sync", false,
+                    "fsync RocksDB's log on every commit (views can be rebuilt from events)");
+  mesh::messaging::DefineMessagingFlags(config);
+  int exit_code = 0;
+  if (!mesh::server::InitService(config, argc, argv, "dashboard", &exit_code)) return exit_code;
+
+  absl::StatusOr<std::unique_ptr<mesh::storage::Store>> store = mesh::storage::Store::Open(
+      {.path = config.GetString("data_dir"),
+       .sync = config.GetBool("store_sync"),
+       .extra_column_families = DashboardRepository::ColumnFamilies()});
+  if (!store.ok()) {
+    mesh::logging::Error("cannot open the store", {{"error", store.status().ToString()}});
+    return 1;
+  }
+  DashboardRepository repository(store->get());
+
+  absl::StatusOr<std::unique_ptr<mesh::messaging::MessagingRuntime>> messaging =
+      mesh::messaging::MessagingRuntime::Create(config, "usedcar.dashboard", store->get());
+  if (!messaging.ok()) {
+    mesh::logging::Error("cannot set up messaging", {{"error", messaging.status().ToString()}});
+    return 1;
+  }
+  DashboardPolicy policy(&repository, mesh::resilience::SystemClock(),
+                         &mesh::metrics::DefaultRegistry());
+  policy.Register((*messaging)->consumer());
+  mesh::messaging::EventConsumer* consumer = &(*messaging)->consumer();
+  DashboardService service(&repository, [consumer] { return consumer->Rewind(); });
+
+  mesh::server::Server server(mesh::server::ServerOptionsFromConfig("dashboard", config));
+  server.AddService(&service);
+  server.SetReadiness([&] { return (*store)->Check(); });
+  // End the watch streams as shutdown begins, so draining does not wait for
+  // them; drained hooks then run newest first: stop consuming, close the store.
+  server.OnShutdown([&] { service.Shutdown(); });
+  server.OnDrained([&] { store->reset(); });
+  (*messaging)->Attach(server);
+  (*messaging)->Start();
+  if (absl::Status started = server.Start(); !started.ok()) {
+    mesh::logging::Error("cannot start", {{"error", started.ToString()}});
+    return 1;
+  }
+  server.Wait();
+  return 0;
+}
