@@ -1,0 +1,59 @@
+// Wires the stock context: store, repository, service, event policies,
+// messaging runtime and server.
+#include <memory>
+
+#include "libs/config/config.h"
+#include "libs/logging/logging.h"
+#include "libs/messaging/runtime.h"
+#include "libs/resilience/clock.h"
+#include "libs/server/server.h"
+#include "libs/storage/store.h"
+#include "services/usedcar/stock/stock_policy.h"
+#include "services/usedcar/stock/stock_repository.h"
+#include "services/usedcar/stock/stock_service.h"
+
+int main(int argc, char** argv) {
+  using namespace usedcar::stock;
+  mesh::config::Config config("stock", "STOCK",
+                              "usedcar.stock: the cars on hand (재고), taken by consignments");
+  mesh::server::DefineServerFlags(config, 50054, 9454, "var/stock");
+  mesh::messaging::DefineMessagingFlags(config);
+  config.DefineBool("store_sync", true, "fsync RocksDB's log on every commit");
+  int exit_code = 0;
+  if (!mesh::server::InitService(config, argc, argv, "stock", &exit_code)) return exit_code;
+
+  absl::StatusOr<std::unique_ptr<mesh::storage::Store>> store =
+      mesh::storage::Store::Open({.path = config.GetString("data_dir"),
+                                  .sync = config.GetBool("store_sync"),
+                                  .extra_column_families = StockRepository::ColumnFamilies()});
+  if (!store.ok()) {
+    mesh::logging::Error("cannot open the store", {{"error", store.status().ToString()}});
+    return 1;
+  }
+  StockRepository repository(store->get());
+  StockService service(&repository, mesh::resilience::SystemClock());
+  StockPolicy policy(&repository, mesh::resilience::SystemClock());
+
+  absl::StatusOr<std::unique_ptr<mesh::messaging::MessagingRuntime>> runtime =
+      mesh::messaging::MessagingRuntime::Create(config, kProducer, store->get());
+  if (!runtime.ok()) {
+    mesh::logging::Error("cannot set up messaging", {{"error", runtime.status().ToString()}});
+    return 1;
+  }
+  RegisterPolicies((*runtime)->consumer(), policy);
+
+  mesh::server::Server server(mesh::server::ServerOptionsFromConfig("stock", config));
+  server.AddService(&service);
+  server.SetReadiness([&] { return (*store)->Check(); });
+  // Drained hooks run newest first: the runtime stops consuming and flushes
+  // the outbox before the store it reads is closed.
+  server.OnDrained([&] { store->reset(); });
+  (*runtime)->Attach(server);
+  (*runtime)->Start();
+  if (absl::Status started = server.Start(); !started.ok()) {
+    mesh::logging::Error("cannot start", {{"error", started.ToString()}});
+    return 1;
+  }
+  server.Wait();
+  return 0;
+}
