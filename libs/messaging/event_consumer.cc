@@ -108,7 +108,9 @@ void EventConsumer::Run(Source* source) {
     if (!ready.ok()) {
       logging::Warn("consumer waiting for the broker",
                     {{"service", options_.service}, {"error", ready.ToString()}});
-      absl::SleepFor(backoff);
+      for (absl::Time until = absl::Now() + backoff; !source->stop && absl::Now() < until;) {
+        absl::SleepFor(absl::Milliseconds(50));
+      }
       backoff = std::min(backoff * 2, absl::Seconds(2));
     }
   }
@@ -196,6 +198,11 @@ absl::Status EventConsumer::Apply(const common::v1::EventEnvelope& event) {
           .Increment();
     }
     return absl::OkStatus();
+  }
+  if (!options_.fault_fail_event_type.empty() &&
+      event.event_type() == options_.fault_fail_event_type) {
+    return absl::UnavailableError(
+        absl::StrCat("fault drill: failing every ", event.event_type(), " event"));
   }
   storage::UnitOfWork work;
   work.MarkInbox(event.event_id());

@@ -45,6 +45,9 @@ struct ConsumerOptions {
   std::vector<absl::Duration> nak_backoff = {absl::Milliseconds(100), absl::Milliseconds(500),
                                              absl::Seconds(2)};
   int fetch_batch = 64;
+  // Fault drill: every event of this type fails as a transient error, so it
+  // is retried, then dead-lettered; restart without it and replay.
+  std::string fault_fail_event_type;
 };
 
 using EventHandler =

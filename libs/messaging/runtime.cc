@@ -9,6 +9,9 @@ void DefineMessagingFlags(config::Config& config) {
   config.DefineInt("max_deliver", 5,
                    "deliveries of a failing event before it goes to the dead-letter stream");
   config.DefineInt("relay_batch", 512, "outbox rows published per pipelined batch");
+  config.DefineString("fault_fail_event_type", "",
+                      "fault drill: fail every consumed event of this type (it ends in the "
+                      "dead-letter stream)");
   config.DefineDuration("relay_flush_timeout", absl::Seconds(5),
                         "on shutdown, how long the relay may keep publishing what is left");
 }
@@ -28,6 +31,7 @@ absl::StatusOr<std::unique_ptr<MessagingRuntime>> MessagingRuntime::Create(
   ConsumerOptions consumer;
   consumer.service = service;
   consumer.max_deliver = static_cast<int>(config.GetInt("max_deliver"));
+  consumer.fault_fail_event_type = config.GetString("fault_fail_event_type");
   runtime->consumer_ = std::make_unique<EventConsumer>(store, runtime->client_.get(), consumer,
                                                        &metrics::DefaultRegistry());
   runtime->dead_letters_ = std::make_unique<DeadLetterService>(runtime->consumer_.get());

@@ -5,6 +5,7 @@
 
 #include "libs/config/config.h"
 #include "libs/logging/logging.h"
+#include "libs/messaging/runtime.h"
 #include "libs/resilience/clock.h"
 #include "libs/server/server.h"
 #include "libs/storage/store.h"
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   config.DefineDouble("fault_failure_rate", 0,
                       "fault drill: fraction (0..1) of Pay, Authorize and Capture calls that "
                       "fail with UNAVAILABLE and charge nothing");
+  mesh::messaging::DefineMessagingFlags(config);
   int exit_code = 0;
   if (!mesh::server::InitService(config, argc, argv, "billing", &exit_code)) return exit_code;
 
@@ -55,10 +57,19 @@ int main(int argc, char** argv) {
   billing::PaymentRepository repository(*store, mesh::resilience::SystemClock());
   billing::BillingService service(repository, faults);
 
+  // Billing only produces: its outbox relay publishes PayApproved and friends.
+  absl::StatusOr<std::unique_ptr<mesh::messaging::MessagingRuntime>> messaging =
+      mesh::messaging::MessagingRuntime::Create(config, "billing", store.get());
+  if (!messaging.ok()) {
+    mesh::logging::Error("cannot set up messaging", {{"error", messaging.status().ToString()}});
+    return 1;
+  }
   mesh::server::Server server(mesh::server::ServerOptionsFromConfig("billing", config));
   server.AddService(&service);
   server.SetReadiness([&store] { return store->Check(); });
   server.OnDrained([&store] { store.reset(); });
+  (*messaging)->Attach(server);
+  (*messaging)->Start();
   if (absl::Status started = server.Start(); !started.ok()) {
     mesh::logging::Error("cannot start", {{"error", started.ToString()}});
     return 1;

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "libs/testing/ports.h"
 
 namespace mesh::e2e {
@@ -10,10 +11,30 @@ namespace mesh::e2e {
 using billing::v1::Payment;
 using usedcar::purchase::v1::Purchase;
 
+namespace {
+
+// Where each service's binary sits in the build tree.
+std::string BinaryOf(const std::string& service) {
+  static const std::map<std::string, std::string> kBinaries = {
+      {"billing", "services/billing/billing"},
+      {"purchase", "services/usedcar/purchase/purchase"},
+      {"consign", "services/usedcar/consign/consign"},
+      {"stock", "services/usedcar/stock/stock"},
+      {"dashboard", "services/usedcar/dashboard/dashboard"},
+      {"notification", "services/notification/notification"},
+  };
+  auto it = kBinaries.find(service);
+  return it == kBinaries.end() ? "" : testing::BuildDir() + "/" + it->second;
+}
+
+}  // namespace
+
 void UsedcarFixture::SetUp() {
   dir_ = std::make_unique<testing::TempDir>();
-  billing_port_ = testing::FreePort();
-  purchase_port_ = testing::FreePort();
+  absl::StatusOr<std::unique_ptr<testing::NatsServer>> nats =
+      testing::NatsServer::Start(dir_->path() + "/nats");
+  ASSERT_TRUE(nats.ok()) << nats.status();
+  nats_ = std::move(*nats);
   billing_stub_ = billing::v1::BillingService::NewStub(
       grpc::CreateChannel(billing_address(), grpc::InsecureChannelCredentials()));
   purchase_stub_ = usedcar::purchase::v1::PurchaseService::NewStub(
@@ -22,19 +43,23 @@ void UsedcarFixture::SetUp() {
 
 void UsedcarFixture::TearDown() {
   // Stop exactly the processes this test started, even when it failed.
-  if (purchase_) purchase_->Kill();
-  if (billing_) billing_->Kill();
-  purchase_.reset();
-  billing_.reset();
+  for (auto& [name, process] : processes_) {
+    if (process) process->Kill();
+  }
+  processes_.clear();
+  if (nats_) nats_->Kill();
+  nats_.reset();
   dir_.reset();
 }
 
-std::string UsedcarFixture::purchase_address() const {
-  return absl::StrCat("127.0.0.1:", purchase_port_);
+int UsedcarFixture::Port(const std::string& name) {
+  int& port = ports_[name];
+  if (port == 0) port = testing::FreePort();
+  return port;
 }
 
-std::string UsedcarFixture::billing_address() const {
-  return absl::StrCat("127.0.0.1:", billing_port_);
+std::string UsedcarFixture::address(const std::string& name) {
+  return absl::StrCat("127.0.0.1:", Port(name));
 }
 
 std::vector<std::string> UsedcarFixture::FastResilienceFlags() {
@@ -43,45 +68,32 @@ std::vector<std::string> UsedcarFixture::FastResilienceFlags() {
           "--breaker_slow_call=250ms"};
 }
 
-std::unique_ptr<testing::Process> UsedcarFixture::Launch(const std::string& binary,
-                                                         const std::string& name,
-                                                         std::vector<std::string> args,
-                                                         int port) {
+void UsedcarFixture::Start(const std::string& name, std::vector<std::string> extra) {
+  const std::string service = name.substr(0, name.find('@'));
+  const std::string data_name = absl::StrReplaceAll(name, {{"@", "-"}});
   testing::ProcessOptions options;
-  options.binary = binary;
-  options.args = {"--host=127.0.0.1", absl::StrCat("--port=", port), "--metrics_port=-1",
-                  absl::StrCat("--data_dir=", dir_->path(), "/", name)};
-  options.args.insert(options.args.end(), args.begin(), args.end());
-  options.log_path = absl::StrCat(dir_->path(), "/", name, ".", ++launches_, ".log");
+  options.binary = BinaryOf(service);
+  ASSERT_FALSE(options.binary.empty()) << "unknown service " << name;
+  options.args = {"--host=127.0.0.1", absl::StrCat("--port=", Port(name)), "--metrics_port=-1",
+                  absl::StrCat("--data_dir=", dir_->path(), "/", data_name),
+                  absl::StrCat("--nats_url=", nats_->url()), "--shutdown_grace=50ms"};
+  if (service == "purchase") {
+    options.args.push_back(absl::StrCat("--billing_target=", billing_address()));
+  }
+  options.args.insert(options.args.end(), extra.begin(), extra.end());
+  options.log_path = absl::StrCat(dir_->path(), "/", data_name, ".", ++launches_, ".log");
   absl::StatusOr<std::unique_ptr<testing::Process>> process = testing::Process::Start(options);
-  EXPECT_TRUE(process.ok()) << process.status();
-  if (!process.ok()) return nullptr;
-  absl::Status serving =
-      testing::WaitForServing(absl::StrCat("127.0.0.1:", port), absl::Seconds(20));
-  EXPECT_TRUE(serving.ok()) << name << ": " << serving << "\n" << (*process)->ReadLog();
-  return std::move(*process);
+  ASSERT_TRUE(process.ok()) << process.status();
+  absl::Status serving = testing::WaitForServing(address(name), absl::Seconds(20));
+  ASSERT_TRUE(serving.ok()) << name << ": " << serving << "\n" << (*process)->ReadLog();
+  processes_[name] = std::move(*process);
 }
 
-void UsedcarFixture::StartBilling(std::vector<std::string> extra) {
-  billing_ = Launch(testing::BuildDir() + "/services/billing/billing", "billing",
-                    std::move(extra), billing_port_);
-}
-
-void UsedcarFixture::StartPurchase(std::vector<std::string> extra) {
-  std::vector<std::string> args = {absl::StrCat("--billing_target=", billing_address())};
-  args.insert(args.end(), extra.begin(), extra.end());
-  purchase_ = Launch(testing::BuildDir() + "/services/usedcar/purchase/purchase", "purchase",
-                     std::move(args), purchase_port_);
-}
-
-void UsedcarFixture::StopBilling() {
-  absl::StatusOr<int> code = billing_->Terminate();
-  EXPECT_TRUE(code.ok() && *code == 0) << billing_->ReadLog();
-}
-
-void UsedcarFixture::StopPurchase() {
-  absl::StatusOr<int> code = purchase_->Terminate();
-  EXPECT_TRUE(code.ok() && *code == 0) << purchase_->ReadLog();
+void UsedcarFixture::Stop(const std::string& name) {
+  testing::Process* p = process(name);
+  ASSERT_NE(p, nullptr) << name << " is not running";
+  absl::StatusOr<int> code = p->Terminate();
+  EXPECT_TRUE(code.ok() && *code == 0) << name << " did not exit cleanly\n" << p->ReadLog();
 }
 
 CallResult UsedcarFixture::RequestPurchase(const std::string& request_id,

@@ -10,6 +10,7 @@
 
 #include "billing/v1/billing.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "libs/testing/nats_server.h"
 #include "libs/testing/paths.h"
 #include "libs/testing/process.h"
 #include "usedcar/purchase/v1/purchase.grpc.pb.h"
@@ -28,11 +29,19 @@ class UsedcarFixture : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
 
-  // Extra flags override the defaults of this fixture (later flags win).
-  void StartBilling(std::vector<std::string> extra = {});
-  void StartPurchase(std::vector<std::string> extra = {});
-  void StopBilling();   // SIGTERM, expects a clean exit
-  void StopPurchase();
+  // Starts a service by name ("billing", "purchase", "consign", "stock",
+  // "dashboard", "notification", or "<name>@<replica>" for a second replica
+  // with its own port and store). Every service talks to this test's own
+  // nats-server. Extra flags override the defaults (later flags win).
+  void Start(const std::string& name, std::vector<std::string> extra = {});
+  void Stop(const std::string& name);  // SIGTERM, expects a clean exit
+  void StartBilling(std::vector<std::string> extra = {}) { Start("billing", std::move(extra)); }
+  void StartPurchase(std::vector<std::string> extra = {}) { Start("purchase", std::move(extra)); }
+  void StopBilling() { Stop("billing"); }
+  void StopPurchase() { Stop("purchase"); }
+  testing::Process* process(const std::string& name) { return processes_[name].get(); }
+  std::string address(const std::string& name);
+  testing::NatsServer& nats() { return *nats_; }
 
   CallResult RequestPurchase(const std::string& request_id, const std::string& customer,
                              const std::string& car, int64_t amount,
@@ -57,23 +66,22 @@ class UsedcarFixture : public ::testing::Test {
 
   usedcar::purchase::v1::PurchaseService::Stub& purchase() { return *purchase_stub_; }
   billing::v1::BillingService::Stub& billing() { return *billing_stub_; }
-  testing::Process* purchase_process() { return purchase_.get(); }
-  testing::Process* billing_process() { return billing_.get(); }
-  std::string purchase_address() const;
-  std::string billing_address() const;
+  testing::Process* purchase_process() { return process("purchase"); }
+  testing::Process* billing_process() { return process("billing"); }
+  std::string purchase_address() { return address("purchase"); }
+  std::string billing_address() { return address("billing"); }
 
   // Flags that make the breaker and the resolver quick enough for tests.
   static std::vector<std::string> FastResilienceFlags();
 
  private:
-  std::unique_ptr<testing::Process> Launch(const std::string& binary, const std::string& name,
-                                           std::vector<std::string> args, int port);
+  int Port(const std::string& name);
 
   std::unique_ptr<testing::TempDir> dir_;
-  int billing_port_ = 0;
-  int purchase_port_ = 0;
-  std::unique_ptr<testing::Process> billing_;
-  std::unique_ptr<testing::Process> purchase_;
+  std::unique_ptr<testing::NatsServer> nats_;
+  std::map<std::string, int> ports_;
+  // Ordered, so that TearDown kills them in a stable order.
+  std::map<std::string, std::unique_ptr<testing::Process>> processes_;
   std::unique_ptr<billing::v1::BillingService::Stub> billing_stub_;
   std::unique_ptr<usedcar::purchase::v1::PurchaseService::Stub> purchase_stub_;
   int launches_ = 0;

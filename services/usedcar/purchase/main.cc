@@ -4,11 +4,13 @@
 #include "grpcpp/grpcpp.h"
 #include "libs/config/config.h"
 #include "libs/logging/logging.h"
+#include "libs/messaging/runtime.h"
 #include "libs/metrics/registry.h"
 #include "libs/resilience/clock.h"
 #include "libs/server/server.h"
 #include "libs/storage/store.h"
 #include "services/usedcar/purchase/billing_client.h"
+#include "services/usedcar/purchase/purchase_policy.h"
 #include "services/usedcar/purchase/purchase_repository.h"
 #include "services/usedcar/purchase/purchase_resolver.h"
 #include "services/usedcar/purchase/purchase_service.h"
@@ -35,6 +37,7 @@ int main(int argc, char** argv) {
                         "how often unsettled purchases are settled with billing");
   config.DefineBool("fault_crash_after_charge", false,
                     "fault drill: exit right after billing charged, before committing");
+  mesh::messaging::DefineMessagingFlags(config);
   int exit_code = 0;
   if (!mesh::server::InitService(config, argc, argv, "purchase", &exit_code)) return exit_code;
 
@@ -67,12 +70,25 @@ int main(int argc, char** argv) {
                           {.crash_after_charge = config.GetBool("fault_crash_after_charge")});
   PurchaseResolver resolver(&repository, &billing, guard.call_timeout + absl::Seconds(1));
 
+  absl::StatusOr<std::unique_ptr<mesh::messaging::MessagingRuntime>> messaging =
+      mesh::messaging::MessagingRuntime::Create(config, "usedcar.purchase", store->get());
+  if (!messaging.ok()) {
+    mesh::logging::Error("cannot set up messaging", {{"error", messaging.status().ToString()}});
+    return 1;
+  }
+  PurchasePolicy policy(&repository, &billing);
+  policy.Register((*messaging)->consumer());
+
   mesh::server::Server server(mesh::server::ServerOptionsFromConfig("purchase", config));
   server.AddService(&service);
   server.SetReadiness([&] { return (*store)->Check(); });
+  // Drained hooks run newest first: stop the resolver, stop consuming and
+  // flush the outbox, then close the store.
   server.OnDrained([&] { store->reset(); });
+  (*messaging)->Attach(server);
   server.OnDrained([&] { resolver.Stop(); });
   resolver.Start(config.GetDuration("resolve_interval"));
+  (*messaging)->Start();
   if (absl::Status started = server.Start(); !started.ok()) {
     mesh::logging::Error("cannot start", {{"error", started.ToString()}});
     return 1;

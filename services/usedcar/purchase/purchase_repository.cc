@@ -64,8 +64,7 @@ absl::Status PurchaseRepository::Insert(const Purchase& purchase) {
 
 absl::Status PurchaseRepository::Save(const Purchase& purchase,
                                       const google::protobuf::Message* event,
-                                      std::string_view causation_id) {
-  UnitOfWork work;
+                                      std::string_view causation_id, UnitOfWork work) {
   PutState(work, purchase);
   if (event != nullptr) {
     mesh::messaging::EventContext context;

@@ -35,9 +35,13 @@ class PurchaseRepository {
 
   // Writes a new purchase with its indexes.
   absl::Status Insert(const Purchase& purchase);
-  // Writes the purchase and, in the same batch, the event (if any) in the outbox.
+  // Writes the purchase and, in the same batch, the event (if any) in the
+  // outbox and whatever `work` already holds (an event handler's inbox mark).
   absl::Status Save(const Purchase& purchase, const google::protobuf::Message* event,
-                    std::string_view causation_id);
+                    std::string_view causation_id,
+                    mesh::storage::UnitOfWork work = mesh::storage::UnitOfWork());
+  // Commits work that changes no purchase (an event handler's inbox mark).
+  absl::Status Commit(mesh::storage::UnitOfWork& work) { return store_->Commit(work); }
   // Deletes an abandoned purchase (never charged) and its indexes, so that
   // the same request_id may be tried again.
   absl::Status Remove(const Purchase& purchase);
