@@ -56,11 +56,11 @@ class UsedcarFlowTest : public UsedcarFixture {
   }
 
   void StockIn(const std::string& car, int64_t quantity) {
-    stock::v1::StockInRequest request;
+    stock::StockInRequest request;
     request.set_car_id(car);
     request.set_quantity(quantity);
     request.set_idempotency_key(absl::StrCat("stock-in-", car, "-", quantity));
-    stock::v1::StockInResponse response;
+    stock::StockInResponse response;
     grpc::Status status = StubAt<stock::StockService>(address("stock"))
                               ->StockIn(Context().get(), request, &response);
     ASSERT_TRUE(status.ok()) << status.error_message();
