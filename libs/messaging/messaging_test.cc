@@ -46,9 +46,10 @@ class MessagingTest : public ::testing::Test {
     return std::move(*store);
   }
 
-  std::unique_ptr<OutboxRelay> StartRelay() {
-    auto relay = std::make_unique<OutboxRelay>(producer_store_.get(), producer_client_.get(),
-                                               RelayOptions{.context = kProducer}, nullptr);
+  std::unique_ptr<OutboxRelay> StartRelay(absl::Duration retain = absl::ZeroDuration()) {
+    auto relay = std::make_unique<OutboxRelay>(
+        producer_store_.get(), producer_client_.get(),
+        RelayOptions{.context = kProducer, .retain = retain}, nullptr);
     relay->Start();
     return relay;
   }
@@ -143,6 +144,32 @@ TEST_F(MessagingTest, BrokerDown_OutboxGrowsThenDrainsWithNothingLostOrTwice) {
   absl::SleepFor(absl::Milliseconds(300));
   EXPECT_EQ(Applied(*side), Range(1, 210));
   EXPECT_EQ(producer_store_->OutboxDepth(), 0u);
+}
+
+TEST_F(MessagingTest, Retain_BrokerLostAckedEvents_RepublishedAfterRestart) {
+  auto relay = StartRelay(absl::Minutes(1));
+  auto side = StartSide("consumer");
+  Produce(1, 20);
+  WaitFor([&] { return Applied(*side).size() >= 20 && relay->pending() == 0; });
+  EXPECT_EQ(producer_store_->OutboxDepth(), 20u) << "acked rows are kept for the window";
+  relay.reset();
+  side.reset();
+
+  // The broker loses what it had acked (as an OS crash before its fsync would).
+  ASSERT_EQ(js_DeleteStream(producer_client_->jetstream(), StreamName(kProducer).c_str(), nullptr,
+                            nullptr),
+            NATS_OK);
+  relay = StartRelay(absl::Minutes(1));
+  auto fresh = StartSide("consumer-after-loss");
+  WaitFor([&] { return Applied(*fresh).size() >= 20; });
+  EXPECT_EQ(Applied(*fresh), Range(1, 20));
+}
+
+TEST_F(MessagingTest, Retain_RowsOlderThanTheWindow_ArePurged) {
+  auto relay = StartRelay(absl::Milliseconds(200));
+  Produce(1, 30);
+  WaitFor([&] { return producer_store_->OutboxDepth() == 0; });
+  EXPECT_EQ(relay->published(), 30u);
 }
 
 TEST_F(MessagingTest, Apply_RedeliveredEvent_AppliedOnce) {

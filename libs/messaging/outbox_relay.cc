@@ -36,7 +36,7 @@ OutboxRelay::OutboxRelay(storage::Store* store, NatsClient* client, RelayOptions
   if (registry_ != nullptr) {
     registry_->AddCallbackGauge("mesh_outbox_depth", "events waiting in the outbox",
                                 {{"context", options_.context}},
-                                [store] { return static_cast<double>(store->OutboxDepth()); });
+                                [this] { return static_cast<double>(pending()); });
   }
 }
 
@@ -74,9 +74,15 @@ void OutboxRelay::Run() {
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_ && (store_->OutboxDepth() == 0 || absl::Now() >= flush_deadline_)) break;
+      if (stopping_ && (pending() == 0 || absl::Now() >= flush_deadline_)) break;
     }
     absl::StatusOr<int> sent = PublishBatch();
+    if (options_.retain > absl::ZeroDuration() && absl::Now() - last_purge_ > absl::Seconds(1)) {
+      last_purge_ = absl::Now();
+      if (absl::Status purged = Purge(); !purged.ok()) {
+        logging::Warn("cannot purge retained outbox rows", {{"error", purged.ToString()}});
+      }
+    }
     if (sent.ok() && *sent > 0) {
       backoff = absl::Milliseconds(50);
       continue;  // more rows may be waiting
@@ -85,7 +91,7 @@ void OutboxRelay::Run() {
     if (!sent.ok()) {
       logging::Warn("outbox relay cannot publish; rows stay on disk",
                     {{"context", options_.context},
-                     {"depth", store_->OutboxDepth()},
+                     {"depth", pending()},
                      {"error", sent.status().ToString()}});
       wait = backoff;
       backoff = std::min(backoff * 2, options_.max_backoff);
@@ -98,9 +104,9 @@ void OutboxRelay::Run() {
     cv_.wait_for(lock, absl::ToChronoNanoseconds(wait), [this] { return pending_ || stopping_; });
     pending_ = false;
   }
-  if (store_->OutboxDepth() > 0) {
+  if (pending() > 0) {
     logging::Warn("outbox relay stopped with rows left; they go out on the next start",
-                  {{"context", options_.context}, {"depth", store_->OutboxDepth()}});
+                  {{"context", options_.context}, {"depth", pending()}});
   }
 }
 
@@ -112,7 +118,7 @@ absl::StatusOr<int> OutboxRelay::PublishBatch() {
     std::string data;
   };
   std::vector<Row> rows;
-  RETURN_IF_ERROR(store_->ScanOutbox(0, [&](uint64_t seq, std::string_view bytes) {
+  RETURN_IF_ERROR(store_->ScanOutbox(acked_through_, [&](uint64_t seq, std::string_view bytes) {
     common::v1::EventEnvelope event;
     Row row{seq, "", "", std::string(bytes)};
     if (event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
@@ -180,9 +186,15 @@ absl::StatusOr<int> OutboxRelay::PublishBatch() {
     return absl::UnavailableError(absl::StrCat(tally.failed.load(), " of ", sent,
                                                " publishes were not acked"));
   }
-  // Every row of the batch is in the stream: delete them (the next batch
-  // republishes a failed one from its first row; Msg-Id drops duplicates).
-  RETURN_IF_ERROR(store_->DeleteOutboxThrough(rows.back().seq));
+  // Every row of the batch is in the stream: delete them, or keep them for
+  // the retention window (a failed batch is republished from its first row;
+  // Msg-Id drops duplicates).
+  if (options_.retain > absl::ZeroDuration()) {
+    acked_through_ = rows.back().seq;
+    retained_ += rows.size();
+  } else {
+    RETURN_IF_ERROR(store_->DeleteOutboxThrough(rows.back().seq));
+  }
   published_ += rows.size();
   if (registry_ != nullptr) {
     registry_->GetCounter("mesh_outbox_published_total", "events the broker acked",
@@ -190,6 +202,27 @@ absl::StatusOr<int> OutboxRelay::PublishBatch() {
         .Increment(static_cast<double>(rows.size()));
   }
   return static_cast<int>(rows.size());
+}
+
+absl::Status OutboxRelay::Purge() {
+  const absl::Time cutoff = absl::Now() - options_.retain;
+  uint64_t through = 0;
+  uint64_t count = 0;
+  RETURN_IF_ERROR(store_->ScanOutbox(0, [&](uint64_t seq, std::string_view bytes) {
+    if (seq > acked_through_) return false;
+    common::v1::EventEnvelope event;
+    if (event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) &&
+        absl::FromUnixSeconds(event.occur_time().seconds()) >= cutoff) {
+      return false;
+    }
+    through = seq;
+    ++count;
+    return true;
+  }));
+  if (count == 0) return absl::OkStatus();
+  RETURN_IF_ERROR(store_->DeleteOutboxThrough(through));
+  retained_ -= std::min<uint64_t>(count, retained_.load());
+  return absl::OkStatus();
 }
 
 }  // namespace mesh::messaging

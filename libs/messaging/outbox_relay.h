@@ -31,6 +31,12 @@ struct RelayOptions {
   absl::Duration ack_timeout = absl::Seconds(5);
   absl::Duration idle_poll = absl::Milliseconds(200);
   absl::Duration max_backoff = absl::Seconds(2);
+  // Keep acked rows this long, and publish them again after a restart. A
+  // broker that acks before fsync (nats-server 2.9 has no sync_interval) can
+  // lose acked events in an OS crash; republishing closes that gap, and the
+  // broker's Msg-Id window or the consumers' inbox drop what it did keep.
+  // Zero deletes rows as soon as they are acked.
+  absl::Duration retain = absl::ZeroDuration();
 };
 
 class OutboxRelay {
@@ -46,11 +52,15 @@ class OutboxRelay {
   void Stop(absl::Duration flush_timeout = absl::Seconds(5));
 
   uint64_t published() const { return published_.load(); }
+  // Rows not yet acked by the broker in this process's lifetime.
+  uint64_t pending() const { return store_->OutboxDepth() - retained_.load(); }
 
  private:
   void Run();
   // Publishes up to one batch; returns how many rows were acked, or an error.
   absl::StatusOr<int> PublishBatch();
+  // Deletes retained rows older than options_.retain.
+  absl::Status Purge();
 
   storage::Store* store_;
   NatsClient* client_;
@@ -64,6 +74,11 @@ class OutboxRelay {
   absl::Time flush_deadline_ = absl::InfiniteFuture();
   bool stream_ready_ = false;
   std::atomic<uint64_t> published_{0};
+  // Rows up to this sequence are acked (and retained). Starts at zero in
+  // every process, so retained rows are published again after a restart.
+  uint64_t acked_through_ = 0;
+  std::atomic<uint64_t> retained_{0};
+  absl::Time last_purge_ = absl::InfinitePast();
 };
 
 }  // namespace mesh::messaging

@@ -12,6 +12,9 @@ void DefineMessagingFlags(config::Config& config) {
   config.DefineString("fault_fail_event_type", "",
                       "fault drill: fail every consumed event of this type (it ends in the "
                       "dead-letter stream)");
+  config.DefineDuration("outbox_retain", absl::Minutes(2),
+                        "keep acked outbox rows this long and publish them again after a "
+                        "restart, in case the broker lost them (0s deletes them at once)");
   config.DefineDuration("relay_flush_timeout", absl::Seconds(5),
                         "on shutdown, how long the relay may keep publishing what is left");
 }
@@ -26,6 +29,7 @@ absl::StatusOr<std::unique_ptr<MessagingRuntime>> MessagingRuntime::Create(
   RelayOptions relay;
   relay.context = service;
   relay.batch_size = static_cast<int>(config.GetInt("relay_batch"));
+  relay.retain = config.GetDuration("outbox_retain");
   runtime->relay_ = std::make_unique<OutboxRelay>(store, runtime->client_.get(), relay,
                                                   &metrics::DefaultRegistry());
   ConsumerOptions consumer;

@@ -18,7 +18,8 @@
 namespace mesh::messaging {
 
 // --nats_url (default nats://127.0.0.1:4222), --max_deliver (5),
-// --relay_batch (512), --relay_flush_timeout (5s), --fault_fail_event_type ("").
+// --relay_batch (512), --relay_flush_timeout (5s), --outbox_retain (2m),
+// --fault_fail_event_type ("").
 void DefineMessagingFlags(config::Config& config);
 
 class MessagingRuntime {
