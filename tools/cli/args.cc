@@ -165,6 +165,31 @@ absl::StatusOr<int32_t> CommandLine::NonNegativeInt32Or(
   return value;
 }
 
+absl::StatusOr<uint64_t> CommandLine::Uint64Or(absl::string_view flag,
+                                               uint64_t fallback) const {
+  auto it = flags_.find(flag);
+  if (it == flags_.end()) return fallback;
+  uint64_t value = 0;
+  if (!absl::SimpleAtoi(it->second, &value)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("flag --", flag, " must be a non-negative integer, got '",
+                     it->second, "'"));
+  }
+  return value;
+}
+
+absl::StatusOr<uint64_t> CommandLine::PositionalUint64(
+    size_t index, absl::string_view name) const {
+  absl::StatusOr<std::string> text = Positional(index, name);
+  if (!text.ok()) return text.status();
+  uint64_t value = 0;
+  if (!absl::SimpleAtoi(*text, &value)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, " must be a non-negative integer, got '", *text, "'"));
+  }
+  return value;
+}
+
 absl::StatusOr<GlobalOptions> ParseGlobalOptions(const CommandLine& line) {
   GlobalOptions options;
   options.target = line.GetOr("target", "");

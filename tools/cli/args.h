@@ -68,6 +68,13 @@ class CommandLine {
   // An optional flag holding a non-negative int32 (a page size).
   absl::StatusOr<int32_t> NonNegativeInt32Or(absl::string_view flag,
                                              int32_t fallback) const;
+  // An optional flag holding a base-10 uint64 (a stream sequence).
+  absl::StatusOr<uint64_t> Uint64Or(absl::string_view flag,
+                                    uint64_t fallback) const;
+  // The positional at `index` as a base-10 uint64, or an error naming `name`
+  // when it is missing or not a number.
+  absl::StatusOr<uint64_t> PositionalUint64(size_t index,
+                                            absl::string_view name) const;
 
  private:
   std::vector<std::string> positionals_;
@@ -100,6 +107,14 @@ inline constexpr ServiceAddress kBillingAddress{"BILLING_TARGET",
                                                 "BILLING_PORT", 50051};
 inline constexpr ServiceAddress kPurchaseAddress{"PURCHASE_TARGET",
                                                  "PURCHASE_PORT", 50052};
+inline constexpr ServiceAddress kConsignAddress{"CONSIGN_TARGET",
+                                                "CONSIGN_PORT", 50053};
+inline constexpr ServiceAddress kStockAddress{"STOCK_TARGET", "STOCK_PORT",
+                                              50054};
+inline constexpr ServiceAddress kDashboardAddress{"DASHBOARD_TARGET",
+                                                  "DASHBOARD_PORT", 50055};
+inline constexpr ServiceAddress kNotificationAddress{
+    "NOTIFICATION_TARGET", "NOTIFICATION_PORT", 50056};
 
 // Looks up an environment variable; nullopt when unset.
 using EnvLookup = std::function<std::optional<std::string>(absl::string_view)>;

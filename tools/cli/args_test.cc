@@ -1,5 +1,6 @@
 #include "tools/cli/args.h"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -111,6 +112,41 @@ TEST(CommandLineNonNegativeInt32Or, Negative_Error) {
   EXPECT_THAT(value.status().message(), HasSubstr("--page-size"));
 }
 
+TEST(CommandLineUint64Or, Absent_ReturnsFallback) {
+  absl::StatusOr<uint64_t> value = MustParse({}).Uint64Or("after", 9);
+  ASSERT_TRUE(value.ok()) << value.status();
+  EXPECT_EQ(*value, 9u);
+}
+
+TEST(CommandLineUint64Or, AboveInt64_ReturnsValue) {
+  absl::StatusOr<uint64_t> value =
+      MustParse({"--after", "18446744073709551615"}).Uint64Or("after", 0);
+  ASSERT_TRUE(value.ok()) << value.status();
+  EXPECT_EQ(*value, 18446744073709551615u);
+}
+
+TEST(CommandLineUint64Or, Negative_ErrorNamesFlag) {
+  absl::StatusOr<uint64_t> value =
+      MustParse({"--after", "-1"}).Uint64Or("after", 0);
+  EXPECT_EQ(value.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(value.status().message(), HasSubstr("--after"));
+}
+
+TEST(CommandLinePositionalUint64, NotANumber_ErrorNamesArgument) {
+  absl::StatusOr<uint64_t> value =
+      MustParse({"deadletters", "replay", "x1"}).PositionalUint64(2, "SEQ");
+  EXPECT_EQ(value.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(value.status().message(), HasSubstr("SEQ"));
+  EXPECT_THAT(value.status().message(), HasSubstr("'x1'"));
+}
+
+TEST(CommandLinePositionalUint64, Number_ReturnsValue) {
+  absl::StatusOr<uint64_t> value =
+      MustParse({"deadletters", "replay", "42"}).PositionalUint64(2, "SEQ");
+  ASSERT_TRUE(value.ok()) << value.status();
+  EXPECT_EQ(*value, 42u);
+}
+
 TEST(CommandLineCheckFlags, UnknownFlag_ErrorNamesFlagAndCommand) {
   absl::Status status =
       MustParse({"--colour", "red"}).CheckFlags("purchase get", {"reason"});
@@ -177,6 +213,21 @@ class ResolveTargetTest : public ::testing::Test {
 TEST_F(ResolveTargetTest, NothingSet_UsesDefaultPort) {
   EXPECT_EQ(ResolveTarget("", kBillingAddress, Env()), "127.0.0.1:50051");
   EXPECT_EQ(ResolveTarget("", kPurchaseAddress, Env()), "127.0.0.1:50052");
+  EXPECT_EQ(ResolveTarget("", kConsignAddress, Env()), "127.0.0.1:50053");
+  EXPECT_EQ(ResolveTarget("", kStockAddress, Env()), "127.0.0.1:50054");
+  EXPECT_EQ(ResolveTarget("", kDashboardAddress, Env()), "127.0.0.1:50055");
+  EXPECT_EQ(ResolveTarget("", kNotificationAddress, Env()), "127.0.0.1:50056");
+}
+
+TEST_F(ResolveTargetTest, NewServices_ReadTheirOwnVariables) {
+  env_["CONSIGN_TARGET"] = "consign:1";
+  env_["STOCK_PORT"] = "2";
+  env_["DASHBOARD_TARGET"] = "dashboard:3";
+  env_["NOTIFICATION_PORT"] = "4";
+  EXPECT_EQ(ResolveTarget("", kConsignAddress, Env()), "consign:1");
+  EXPECT_EQ(ResolveTarget("", kStockAddress, Env()), "127.0.0.1:2");
+  EXPECT_EQ(ResolveTarget("", kDashboardAddress, Env()), "dashboard:3");
+  EXPECT_EQ(ResolveTarget("", kNotificationAddress, Env()), "127.0.0.1:4");
 }
 
 TEST_F(ResolveTargetTest, PortEnv_ReplacesDefaultPort) {

@@ -1,6 +1,5 @@
-#include <memory>
-#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "billing/v1/billing.grpc.pb.h"
@@ -10,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "tools/cli/args.h"
 #include "tools/cli/billing_commands.h"
+#include "tools/cli/command_test_support.h"
 #include "tools/cli/health_command.h"
 #include "tools/cli/purchase_commands.h"
 #include "tools/cli/rpc.h"
@@ -56,48 +56,23 @@ class FakeHealth final : public grpc::health::v1::Health::Service {
 
 class CommandsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                             &port);
-    builder.RegisterService(&billing_);
-    builder.RegisterService(&health_);
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    target_ = "127.0.0.1:" + std::to_string(port);
-  }
+  void SetUp() override { ASSERT_TRUE(server_.started()); }
 
-  void TearDown() override {
-    if (server_ != nullptr) server_->Shutdown();
-  }
-
-  // Parses `args` as meshctl would and runs `run` on them, capturing output.
   CommandResult Run(CommandResult (*run)(const Invocation&),
                     std::vector<std::string> args) {
-    absl::StatusOr<CommandLine> line = CommandLine::Parse(args);
-    EXPECT_TRUE(line.ok()) << line.status();
-    if (!line.ok()) return line.status();
-    line_ = *std::move(line);
-    absl::StatusOr<GlobalOptions> global = ParseGlobalOptions(line_);
-    EXPECT_TRUE(global.ok()) << global.status();
-    if (!global.ok()) return global.status();
-    return run(Invocation{line_, *global, out_, err_});
+    return runner_.Run(run, std::move(args));
   }
 
   std::vector<std::string> PayArgs() {
-    return {"--target", target_, "billing", "pay", "--key", "k1",
+    return {"--target", server_.target(), "billing", "pay", "--key", "k1",
             "--merchant", "usedcar", "--reference", "usedcar/purchase/p1",
             "--payer", "c1", "--amount", "25000000"};
   }
 
   FakeBilling billing_;
   FakeHealth health_;
-  std::unique_ptr<grpc::Server> server_;
-  std::string target_;
-  CommandLine line_;
-  std::ostringstream out_;
-  std::ostringstream err_;
+  FakeServer server_{&billing_, &health_};
+  CommandRunner runner_;
 };
 
 TEST_F(CommandsTest, BillingPay_ValidFlags_SendsRequestAndPrintsJson) {
@@ -108,8 +83,8 @@ TEST_F(CommandsTest, BillingPay_ValidFlags_SendsRequestAndPrintsJson) {
   EXPECT_EQ(billing_.last_pay.reference(), "usedcar/purchase/p1");
   EXPECT_EQ(billing_.last_pay.amount().amount_minor(), 25000000);
   EXPECT_EQ(billing_.last_pay.amount().currency_code(), "KRW");
-  EXPECT_THAT(out_.str(), HasSubstr("\"payment_id\": \"pay-1\""));
-  EXPECT_EQ(err_.str(), "");
+  EXPECT_THAT(runner_.out(), HasSubstr("\"payment_id\": \"pay-1\""));
+  EXPECT_EQ(runner_.err(), "");
 }
 
 TEST_F(CommandsTest, BillingPay_ServerBusy_PrintsCodeAndRetryAfter) {
@@ -117,10 +92,10 @@ TEST_F(CommandsTest, BillingPay_ServerBusy_PrintsCodeAndRetryAfter) {
   CommandResult result = Run(&RunBillingCommand, PayArgs());
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(*result, kExitRpcFailed);
-  EXPECT_EQ(err_.str(),
+  EXPECT_EQ(runner_.err(),
             "ERROR UNAVAILABLE: payment is busy, try again in 3 s\n"
             "retry-after: 3\n");
-  EXPECT_EQ(out_.str(), "");
+  EXPECT_EQ(runner_.out(), "");
 }
 
 TEST_F(CommandsTest, BillingPay_MissingPayer_UsageErrorNamesFlag) {
@@ -165,28 +140,27 @@ TEST_F(CommandsTest, PurchaseCancel_MissingId_UsageError) {
 }
 
 TEST_F(CommandsTest, Health_Serving_PrintsServingAndExitsZero) {
-  CommandResult result = Run(&RunHealthCommand, {"health", target_});
+  CommandResult result = Run(&RunHealthCommand, {"health", server_.target()});
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(*result, kExitOk);
-  EXPECT_EQ(out_.str(), "SERVING\n");
+  EXPECT_EQ(runner_.out(), "SERVING\n");
 }
 
 TEST_F(CommandsTest, Health_NotServing_PrintsStatusAndExitsOne) {
   health_.status = grpc::health::v1::HealthCheckResponse::NOT_SERVING;
-  CommandResult result = Run(&RunHealthCommand, {"health", target_});
+  CommandResult result = Run(&RunHealthCommand, {"health", server_.target()});
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(*result, kExitRpcFailed);
-  EXPECT_EQ(out_.str(), "NOT_SERVING\n");
+  EXPECT_EQ(runner_.out(), "NOT_SERVING\n");
 }
 
 TEST_F(CommandsTest, Health_NothingListening_ReportsUnavailable) {
-  std::string dead_target = target_;
-  server_->Shutdown();
-  server_.reset();
+  std::string dead_target = server_.target();
+  server_.Shutdown();
   CommandResult result = Run(&RunHealthCommand, {"health", dead_target});
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(*result, kExitRpcFailed);
-  EXPECT_THAT(err_.str(), HasSubstr("ERROR UNAVAILABLE"));
+  EXPECT_THAT(runner_.err(), HasSubstr("ERROR UNAVAILABLE"));
 }
 
 TEST_F(CommandsTest, Health_NoTarget_UsageError) {

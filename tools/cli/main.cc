@@ -6,9 +6,14 @@
 #include "absl/strings/str_cat.h"
 #include "tools/cli/args.h"
 #include "tools/cli/billing_commands.h"
+#include "tools/cli/consign_commands.h"
+#include "tools/cli/dashboard_commands.h"
+#include "tools/cli/deadletter_commands.h"
 #include "tools/cli/health_command.h"
+#include "tools/cli/notification_commands.h"
 #include "tools/cli/purchase_commands.h"
 #include "tools/cli/rpc.h"
+#include "tools/cli/stock_commands.h"
 #include "tools/cli/usage.h"
 
 namespace mesh::cli {
@@ -41,6 +46,11 @@ int Main(int argc, char** argv) {
   if (command == "health") result = RunHealthCommand(invocation);
   if (command == "purchase") result = RunPurchaseCommand(invocation);
   if (command == "billing") result = RunBillingCommand(invocation);
+  if (command == "consign") result = RunConsignCommand(invocation);
+  if (command == "stock") result = RunStockCommand(invocation);
+  if (command == "dashboard") result = RunDashboardCommand(invocation);
+  if (command == "notification") result = RunNotificationCommand(invocation);
+  if (command == "deadletters") result = RunDeadLetterCommand(invocation);
   if (!result.ok()) return UsageError(result.status());
   return *result;
 }

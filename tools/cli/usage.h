@@ -21,13 +21,38 @@ inline constexpr absl::string_view kUsage =
   billing refund PAYMENT_ID --key K
   billing get (PAYMENT_ID | --key K)
   billing list [--merchant M] [--reference R] [--payer P] [--page-size N] [--page-token T]
+  consign get CONSIGNMENT_ID
+  consign by-purchase PURCHASE_ID
+  consign list [--customer ID] [--page-size N] [--page-token T]
+  consign consigned CONSIGNMENT_ID      the car left: SCHEDULED -> CONSIGNED
+  consign delivered CONSIGNMENT_ID      the buyer has it: CONSIGNED -> DELIVERED
+  stock in --car ID --quantity N --key K
+  stock get CAR_ID
+  stock list [--page-size N] [--page-token T]
+  dashboard get PURCHASE_ID
+  dashboard list --customer ID [--page-size N] [--page-token T]
+  dashboard watch PURCHASE_ID [--count N]
+                                        prints each view as it changes, until
+                                        N views, the end of the stream or
+                                        Ctrl-C; no deadline unless --timeout
+                                        is given (its expiry exits 1)
+  dashboard rebuild                     clears the views and replays all events
+  notification list --recipient ID [--page-size N] [--page-token T]
+  notification get NOTIFICATION_ID
+  deadletters list --target HOST:PORT [--after SEQ] [--page-size N]
+  deadletters replay SEQ --target HOST:PORT
+                                        the dead letters of the consuming
+                                        service at --target (required)
 
 Amounts and prices are integers in the currency's minor unit.
 Flags take a value as "--name value" or "--name=value"; "--" ends the flags.
 
-Targets: purchase uses $PURCHASE_TARGET or 127.0.0.1:${PURCHASE_PORT:-50052};
-billing uses $BILLING_TARGET or 127.0.0.1:${BILLING_PORT:-50051};
---target overrides both.
+Targets: each command uses $<NAME>_TARGET, else 127.0.0.1:${<NAME>_PORT},
+else 127.0.0.1:<default port>; --target overrides them all:
+  billing 50051  purchase 50052  consign 50053  stock 50054
+  dashboard 50055  notification 50056
+e.g. purchase uses $PURCHASE_TARGET or 127.0.0.1:${PURCHASE_PORT:-50052}.
+health and deadletters have no default and need a target.
 
 Responses print as JSON on stdout. A failed call prints
 "ERROR <CODE>: <message>" (and "retry-after: N" when the server sent it) on
