@@ -154,18 +154,33 @@ absl::Status Store::Commit(UnitOfWork& work) {
     return FromRocksDb(db_->Write(write_options_, &batch), "commit");
   }
   ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * outbox, Handle(kOutbox));
-  std::lock_guard<std::mutex> lock(commit_mu_);
-  uint64_t seq = last_outbox_seq_;
+  uint64_t first = 0;
+  uint64_t last = 0;
+  {
+    std::lock_guard<std::mutex> lock(commit_mu_);
+    first = last_outbox_seq_ + 1;
+    last = last_outbox_seq_ += work.events_.size();
+    in_flight_[first] = last;
+  }
+  uint64_t seq = first;
   for (const common::v1::EventEnvelope& event : work.events_) {
-    batch.Put(outbox, OutboxKey(++seq), event.SerializeAsString());
+    batch.Put(outbox, OutboxKey(seq++), event.SerializeAsString());
   }
   // The high-water mark survives the relay deleting every row.
-  batch.Put("outbox_seq", OutboxKey(seq));
-  RETURN_IF_ERROR(FromRocksDb(db_->Write(write_options_, &batch), "commit"));
-  last_outbox_seq_ = seq;
-  outbox_depth_ += work.events_.size();
-  if (outbox_listener_) outbox_listener_();
-  return absl::OkStatus();
+  batch.Put("outbox_seq", OutboxKey(last));
+  absl::Status written = FromRocksDb(db_->Write(write_options_, &batch), "commit");
+  {
+    std::lock_guard<std::mutex> lock(commit_mu_);
+    in_flight_.erase(first);
+    if (written.ok()) outbox_depth_ += work.events_.size();
+  }
+  if (written.ok() && outbox_listener_) outbox_listener_();
+  return written;
+}
+
+uint64_t Store::VisibleOutboxSeq() const {
+  std::lock_guard<std::mutex> lock(commit_mu_);
+  return in_flight_.empty() ? last_outbox_seq_ : in_flight_.begin()->first - 1;
 }
 
 absl::StatusOr<bool> Store::InboxContains(std::string_view event_id) const {
@@ -194,9 +209,11 @@ absl::Status Store::DeleteOutboxThrough(uint64_t up_to) {
 absl::Status Store::ScanOutbox(
     uint64_t after, const std::function<bool(uint64_t seq, std::string_view row)>& fn) const {
   ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * outbox, Handle(kOutbox));
+  const uint64_t visible = VisibleOutboxSeq();
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), outbox));
   for (it->Seek(OutboxKey(after + 1)); it->Valid(); it->Next()) {
-    if (!fn(DecodeOutboxKey(it->key().ToStringView()), it->value().ToStringView())) break;
+    const uint64_t seq = DecodeOutboxKey(it->key().ToStringView());
+    if (seq > visible || !fn(seq, it->value().ToStringView())) break;
   }
   return FromRocksDb(it->status(), "scan outbox");
 }

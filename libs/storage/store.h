@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -80,7 +81,8 @@ class Store {
                     const Visitor& fn) const;
 
   // Writes the unit of work atomically. Outbox keys are big-endian sequence
-  // numbers, so key order is commit order.
+  // numbers, so key order is commit order. Concurrent commits share fsyncs
+  // (RocksDB groups their log writes); no lock is held while writing.
   absl::Status Commit(UnitOfWork& work);
 
   // Whether an event id has been applied.
@@ -91,6 +93,8 @@ class Store {
   // Deletes outbox rows with sequence <= up_to (after the broker acked them).
   absl::Status DeleteOutboxThrough(uint64_t up_to);
   // Visits outbox rows in commit order, starting after the given sequence.
+  // Only rows below every commit still in flight are visible, so a reader
+  // never sees a higher sequence before a lower one lands.
   absl::Status ScanOutbox(uint64_t after,
                           const std::function<bool(uint64_t seq, std::string_view row)>& fn) const;
 
@@ -114,10 +118,14 @@ class Store {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::vector<std::string> names_;
-  // Guards outbox sequence assignment together with the write, so that a
-  // higher sequence is never visible before a lower one.
-  std::mutex commit_mu_;
+  // The visible outbox ends below the first commit still writing.
+  uint64_t VisibleOutboxSeq() const;
+
+  // Guards sequence assignment and the commits in flight (not the writes).
+  mutable std::mutex commit_mu_;
   uint64_t last_outbox_seq_ = 0;
+  // first sequence → last sequence of each commit still writing.
+  std::map<uint64_t, uint64_t> in_flight_;
   std::atomic<uint64_t> outbox_depth_{0};
   std::function<void()> outbox_listener_;
 };
