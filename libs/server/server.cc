@@ -57,6 +57,9 @@ void DefineServerFlags(config::Config& config, int default_port, int default_met
                         "on SIGTERM, how long to report NOT_SERVING before refusing calls");
   config.DefineDuration("drain_timeout", absl::Seconds(15),
                         "on SIGTERM, how long in-flight calls may take to finish");
+  config.DefineInt("blocking_threads", 64,
+                   "threads for calls' blocking storage work; more lets RocksDB group more "
+                   "commits into one fsync");
 }
 
 ServerOptions ServerOptionsFromConfig(std::string service_name, const config::Config& config) {

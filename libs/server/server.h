@@ -33,8 +33,8 @@ struct ServerOptions {
   absl::Duration drain_timeout = absl::Seconds(15);
 };
 
-// Defines host, port, metrics_port, data_dir, log_level, shutdown_grace and
-// drain_timeout with these defaults.
+// Defines host, port, metrics_port, data_dir, log_level, shutdown_grace,
+// drain_timeout and blocking_threads with these defaults.
 void DefineServerFlags(config::Config& config, int default_port, int default_metrics_port,
                        std::string default_data_dir);
 ServerOptions ServerOptionsFromConfig(std::string service_name, const config::Config& config);

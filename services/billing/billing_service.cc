@@ -70,8 +70,9 @@ absl::Status ValidateFaultOptions(const FaultOptions& options) {
   return absl::OkStatus();
 }
 
-BillingService::BillingService(PaymentRepository& repository, FaultOptions faults)
-    : repository_(repository), faults_(faults) {}
+BillingService::BillingService(PaymentRepository& repository, FaultOptions faults,
+                               mesh::server::BlockingPool* pool)
+    : repository_(repository), faults_(faults), pool_(pool) {}
 
 bool BillingService::InjectFailure() const {
   if (faults_.failure_rate <= 0) return false;
@@ -92,15 +93,15 @@ grpc::ServerUnaryReactor* BillingService::RunWithFaults(grpc::CallbackServerCont
     }
   };
   if (faults_.latency <= absl::ZeroDuration()) {
-    complete(/*delayed=*/false);
+    mesh::server::RunBlocking(pool_, [complete = std::move(complete)] { complete(false); });
     return reactor;
   }
   // The alarm owns itself: it is deleted by its own callback, which gRPC runs
   // while still holding a reference to the alarm's state.
   auto* alarm = new grpc::Alarm();
   alarm->Set(absl::ToChronoTime(absl::Now() + faults_.latency),
-             [alarm, complete = std::move(complete)](bool /*fired*/) {
-               complete(/*delayed=*/true);
+             [this, alarm, complete = std::move(complete)](bool /*fired*/) {
+               mesh::server::RunBlocking(pool_, [complete] { complete(/*delayed=*/true); });
                delete alarm;
              });
   return reactor;

@@ -14,6 +14,8 @@
 // every call still in flight (a grpc::Server's Shutdown waits for those).
 #pragma once
 
+#include "libs/server/blocking_pool.h"
+
 #include <functional>
 
 #include "absl/status/status.h"
@@ -35,7 +37,10 @@ absl::Status ValidateFaultOptions(const FaultOptions& options);
 
 class BillingService final : public v1::BillingService::CallbackService {
  public:
-  explicit BillingService(PaymentRepository& repository, FaultOptions faults = {});
+  // pool, when given, runs the storage work of Pay, Authorize and Capture
+  // off gRPC's threads (see libs/server/blocking_pool.h).
+  explicit BillingService(PaymentRepository& repository, FaultOptions faults = {},
+                          mesh::server::BlockingPool* pool = nullptr);
 
   grpc::ServerUnaryReactor* Pay(grpc::CallbackServerContext* context, const v1::PayRequest* request,
                                 v1::PayResponse* response) override;
@@ -67,6 +72,7 @@ class BillingService final : public v1::BillingService::CallbackService {
 
   PaymentRepository& repository_;
   const FaultOptions faults_;
+  mesh::server::BlockingPool* pool_;
 };
 
 }  // namespace billing

@@ -55,7 +55,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<mesh::storage::Store> store = *std::move(opened);
 
   billing::PaymentRepository repository(*store, mesh::resilience::SystemClock());
-  billing::BillingService service(repository, faults);
+  mesh::server::BlockingPool pool(static_cast<int>(config.GetInt("blocking_threads")));
+  billing::BillingService service(repository, faults, &pool);
 
   // Billing only produces: its outbox relay publishes PayApproved and friends.
   absl::StatusOr<std::unique_ptr<mesh::messaging::MessagingRuntime>> messaging =

@@ -66,8 +66,10 @@ int main(int argc, char** argv) {
       grpc::CreateChannel(config.GetString("billing_target"), grpc::InsecureChannelCredentials()),
       guard, mesh::resilience::SystemClock(), &mesh::metrics::DefaultRegistry());
 
+  mesh::server::BlockingPool pool(static_cast<int>(config.GetInt("blocking_threads")));
   PurchaseService service(&repository, &billing, mesh::resilience::SystemClock(),
-                          {.crash_after_charge = config.GetBool("fault_crash_after_charge")});
+                          {.crash_after_charge = config.GetBool("fault_crash_after_charge")},
+                          &pool);
   PurchaseResolver resolver(&repository, &billing, guard.call_timeout + absl::Seconds(1));
 
   absl::StatusOr<std::unique_ptr<mesh::messaging::MessagingRuntime>> messaging =

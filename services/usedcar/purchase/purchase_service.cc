@@ -39,12 +39,14 @@ bool ProvesNothingCharged(absl::StatusCode code) {
 }
 
 PurchaseService::PurchaseService(PurchaseRepository* repository, PaymentGateway* gateway,
-                                 const mesh::resilience::Clock& clock, PurchaseDrills drills)
+                                 const mesh::resilience::Clock& clock, PurchaseDrills drills,
+                                 mesh::server::BlockingPool* pool)
     : repository_(repository),
       gateway_(gateway),
       clock_(clock),
       settlement_(repository),
-      drills_(drills) {}
+      drills_(drills),
+      pool_(pool) {}
 
 absl::StatusOr<Purchase> PurchaseService::BeginPurchase(const v1::RequestPurchaseRequest& request,
                                                         bool* fresh,
@@ -78,49 +80,59 @@ grpc::ServerUnaryReactor* PurchaseService::RequestPurchase(
     grpc::CallbackServerContext* context, const v1::RequestPurchaseRequest* request,
     v1::RequestPurchaseResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  bool fresh = false;
-  std::optional<Purchase> settled;
-  absl::StatusOr<Purchase> purchase = BeginPurchase(*request, &fresh, &settled);
-  if (!purchase.ok() || settled.has_value()) {
-    if (settled.has_value()) *response->mutable_purchase() = *settled;
-    FinishUnary(context, reactor, purchase.status());
-    return reactor;
-  }
-  const std::string purchase_id = purchase->purchase_id();
-  const std::string correlation = Reference(*purchase);
-  gateway_->Pay(*purchase, context,
-                [this, context, reactor, response, purchase_id, correlation, fresh](
-                    absl::StatusOr<billing::v1::Payment> payment, bool sent) {
-                  mesh::logging::ScopedCorrelationId scope(correlation);
-                  if (!payment.ok()) {
-                    // Billing certainly did nothing: forget the purchase, so
-                    // that nothing is recorded for a sale that did not happen.
-                    // Otherwise it stays PENDING for the resolver to settle.
-                    if ((fresh && !sent) || ProvesNothingCharged(payment.status().code())) {
-                      absl::Status abandoned = settlement_.Abandon(purchase_id);
-                      if (!abandoned.ok()) {
-                        mesh::logging::Error("cannot abandon purchase",
-                                             {{"error", abandoned.ToString()}});
-                      }
-                    } else {
-                      mesh::logging::Warn("payment outcome unknown; the resolver will settle it",
-                                          {{"purchase_id", purchase_id},
-                                           {"error", payment.status().ToString()}});
-                    }
-                    FinishUnary(context, reactor,
-                                mesh::status::Annotate(payment.status(), "billing"));
-                    return;
-                  }
-                  if (drills_.crash_after_charge) {
-                    mesh::logging::Error("fault drill: crashing after the charge");
-                    _exit(86);
-                  }
-                  absl::StatusOr<Purchase> paid =
-                      settlement_.ApplyPayment(purchase_id, *payment, purchase_id);
-                  if (paid.ok()) *response->mutable_purchase() = *paid;
-                  FinishUnary(context, reactor, paid.status());
-                });
+  mesh::server::RunBlocking(pool_, [this, context, request, response, reactor] {
+    bool fresh = false;
+    std::optional<Purchase> settled;
+    absl::StatusOr<Purchase> purchase = BeginPurchase(*request, &fresh, &settled);
+    if (!purchase.ok() || settled.has_value()) {
+      if (settled.has_value()) *response->mutable_purchase() = *settled;
+      FinishUnary(context, reactor, purchase.status());
+      return;
+    }
+    const std::string purchase_id = purchase->purchase_id();
+    const std::string correlation = Reference(*purchase);
+    gateway_->Pay(*purchase, context,
+                  [this, context, reactor, response, purchase_id, correlation, fresh](
+                      absl::StatusOr<billing::v1::Payment> payment, bool sent) {
+                    mesh::server::RunBlocking(pool_, [=, payment = std::move(payment)] {
+                      OnPaid(context, reactor, response, purchase_id, correlation, fresh,
+                             payment, sent);
+                    });
+                  });
+  });
   return reactor;
+}
+
+void PurchaseService::OnPaid(grpc::CallbackServerContext* context,
+                             grpc::ServerUnaryReactor* reactor,
+                             v1::RequestPurchaseResponse* response,
+                             const std::string& purchase_id, const std::string& correlation,
+                             bool fresh, const absl::StatusOr<billing::v1::Payment>& payment,
+                             bool sent) {
+  mesh::logging::ScopedCorrelationId scope(correlation);
+  if (!payment.ok()) {
+    // Billing certainly did nothing: forget the purchase, so that nothing is
+    // recorded for a sale that did not happen. Otherwise it stays PENDING
+    // for the resolver to settle.
+    if ((fresh && !sent) || ProvesNothingCharged(payment.status().code())) {
+      absl::Status abandoned = settlement_.Abandon(purchase_id);
+      if (!abandoned.ok()) {
+        mesh::logging::Error("cannot abandon purchase", {{"error", abandoned.ToString()}});
+      }
+    } else {
+      mesh::logging::Warn("payment outcome unknown; the resolver will settle it",
+                          {{"purchase_id", purchase_id}, {"error", payment.status().ToString()}});
+    }
+    FinishUnary(context, reactor, mesh::status::Annotate(payment.status(), "billing"));
+    return;
+  }
+  if (drills_.crash_after_charge) {
+    mesh::logging::Error("fault drill: crashing after the charge");
+    _exit(86);
+  }
+  absl::StatusOr<Purchase> paid = settlement_.ApplyPayment(purchase_id, *payment, purchase_id);
+  if (paid.ok()) *response->mutable_purchase() = *paid;
+  FinishUnary(context, reactor, paid.status());
 }
 
 absl::StatusOr<Purchase> PurchaseService::BeginCancel(const v1::CancelPurchaseRequest& request,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "libs/resilience/clock.h"
+#include "libs/server/blocking_pool.h"
 #include "services/usedcar/purchase/billing_client.h"
 #include "services/usedcar/purchase/purchase_repository.h"
 #include "services/usedcar/purchase/purchase_settlement.h"
@@ -19,8 +20,11 @@ struct PurchaseDrills {
 
 class PurchaseService final : public v1::PurchaseService::CallbackService {
  public:
+  // pool, when given, runs the storage work (commits that wait for fsync)
+  // off gRPC's threads; see libs/server/blocking_pool.h.
   PurchaseService(PurchaseRepository* repository, PaymentGateway* gateway,
-                  const mesh::resilience::Clock& clock, PurchaseDrills drills = PurchaseDrills());
+                  const mesh::resilience::Clock& clock, PurchaseDrills drills = PurchaseDrills(),
+                  mesh::server::BlockingPool* pool = nullptr);
 
   grpc::ServerUnaryReactor* RequestPurchase(grpc::CallbackServerContext* context,
                                             const v1::RequestPurchaseRequest* request,
@@ -42,12 +46,18 @@ class PurchaseService final : public v1::PurchaseService::CallbackService {
                                          bool* fresh, std::optional<Purchase>* settled);
   absl::StatusOr<Purchase> BeginCancel(const v1::CancelPurchaseRequest& request,
                                        std::optional<Purchase>* settled);
+  // Settles a RequestPurchase with billing's answer and finishes the call.
+  void OnPaid(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
+              v1::RequestPurchaseResponse* response, const std::string& purchase_id,
+              const std::string& correlation, bool fresh,
+              const absl::StatusOr<billing::v1::Payment>& payment, bool sent);
 
   PurchaseRepository* repository_;
   PaymentGateway* gateway_;
   const mesh::resilience::Clock& clock_;
   Settlement settlement_;
   PurchaseDrills drills_;
+  mesh::server::BlockingPool* pool_;
 };
 
 // Whether a billing error proves that billing charged nothing.
