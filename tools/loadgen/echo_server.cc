@@ -1,0 +1,25 @@
+// echo_server: the bare gRPC baseline of tools/bench. The same server stack
+// as every service (libs/server: health, reflection, per-method metrics,
+// graceful SIGTERM), with an EchoService that has no storage and no logic.
+#include "libs/config/config.h"
+#include "libs/logging/logging.h"
+#include "libs/server/server.h"
+#include "tools/loadgen/echo_service.h"
+
+int main(int argc, char** argv) {
+  mesh::config::Config config("echo_server", "ECHO_SERVER",
+                              "mesh.bench.v1.EchoService: the bare gRPC baseline of tools/bench.");
+  mesh::server::DefineServerFlags(config, 50050, 9450, "");
+  int exit_code = 0;
+  if (!mesh::server::InitService(config, argc, argv, "echo_server", &exit_code)) return exit_code;
+
+  mesh::loadgen::EchoService service;
+  mesh::server::Server server(mesh::server::ServerOptionsFromConfig("echo_server", config));
+  server.AddService(&service);
+  if (absl::Status started = server.Start(); !started.ok()) {
+    mesh::logging::Error("cannot start", {{"error", started.ToString()}});
+    return 1;
+  }
+  server.Wait();
+  return 0;
+}
