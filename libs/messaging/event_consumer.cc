@@ -189,7 +189,10 @@ absl::Status EventConsumer::Apply(const common::v1::EventEnvelope& event) {
   const EventHandler* handler = Find(event.producer(), event.event_type());
   if (handler == nullptr) return absl::OkStatus();
   if (event.event_id().empty()) return absl::InvalidArgumentError("event_id is empty");
-  ASSIGN_OR_RETURN(bool seen, store_->InboxContains(event.event_id()));
+  bool seen = false;
+  if (!options_.fault_skip_inbox) {
+    ASSIGN_OR_RETURN(seen, store_->InboxContains(event.event_id()));
+  }
   if (seen) {
     if (registry_ != nullptr) {
       registry_
@@ -205,7 +208,7 @@ absl::Status EventConsumer::Apply(const common::v1::EventEnvelope& event) {
         absl::StrCat("fault drill: failing every ", event.event_type(), " event"));
   }
   storage::UnitOfWork work;
-  work.MarkInbox(event.event_id());
+  if (!options_.fault_skip_inbox) work.MarkInbox(event.event_id());
   RETURN_IF_ERROR((*handler)(event, work));
   if (registry_ != nullptr) {
     registry_

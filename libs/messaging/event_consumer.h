@@ -48,6 +48,10 @@ struct ConsumerOptions {
   // Fault drill: every event of this type fails as a transient error, so it
   // is retried, then dead-lettered; restart without it and replay.
   std::string fault_fail_event_type;
+  // Fault drill that switches a guarantee off: the inbox is neither checked
+  // nor marked, so a redelivered event is applied again. Only for proving
+  // that the crash matrix (tests/e2e/crash_matrix) catches the breakage.
+  bool fault_skip_inbox = false;
 };
 
 using EventHandler =

@@ -1,7 +1,12 @@
 // The outbox relay and the idempotent consumer against a real nats-server.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/v1/money.pb.h"
@@ -17,6 +22,79 @@ namespace mesh::messaging {
 namespace {
 
 constexpr char kProducer[] = "test.producer";
+
+// A TCP relay to the broker that holds back every chunk the broker sends for
+// `delay`: a slow link, on which the answer to a pull request arrives after
+// the consumer's busy wait has ended. Requests and acks pass at once.
+class SlowLink {
+ public:
+  SlowLink(int broker_port, absl::Duration delay) : broker_port_(broker_port), delay_(delay) {
+    listener_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address = {};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    EXPECT_EQ(bind(listener_, reinterpret_cast<sockaddr*>(&address), length), 0);
+    EXPECT_EQ(listen(listener_, 4), 0);
+    getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    threads_.emplace_back([this] { Accept(); });
+  }
+
+  ~SlowLink() {
+    shutdown(listener_, SHUT_RDWR);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (int fd : sockets_) shutdown(fd, SHUT_RDWR);
+    }
+    // Accept adds pumps until the listener is shut; it is the first thread.
+    threads_.front().join();
+    for (size_t i = 1; i < threads_.size(); ++i) threads_[i].join();
+    for (int fd : sockets_) close(fd);
+    close(listener_);
+  }
+
+  std::string url() const { return absl::StrCat("nats://127.0.0.1:", port_); }
+
+ private:
+  void Accept() {
+    for (;;) {
+      const int client = accept(listener_, nullptr, nullptr);
+      if (client < 0) return;
+      const int broker = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in address = {};
+      address.sin_family = AF_INET;
+      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      address.sin_port = htons(static_cast<uint16_t>(broker_port_));
+      connect(broker, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+      std::lock_guard<std::mutex> lock(mu_);
+      sockets_.push_back(client);
+      sockets_.push_back(broker);
+      threads_.emplace_back([this, client, broker] { Pump(client, broker, absl::ZeroDuration()); });
+      threads_.emplace_back([this, client, broker] { Pump(broker, client, delay_); });
+    }
+  }
+
+  static void Pump(int from, int to, absl::Duration delay) {
+    char buffer[64 * 1024];
+    for (;;) {
+      const ssize_t n = read(from, buffer, sizeof(buffer));
+      if (n <= 0) break;
+      absl::SleepFor(delay);
+      if (write(to, buffer, static_cast<size_t>(n)) != n) break;
+    }
+    shutdown(from, SHUT_RDWR);
+    shutdown(to, SHUT_RDWR);
+  }
+
+  const int broker_port_;
+  const absl::Duration delay_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::mutex mu_;
+  std::vector<int> sockets_;
+  std::vector<std::thread> threads_;
+};
 
 // A consuming side: its own store, and a handler that records what it applied.
 struct Side {
@@ -54,10 +132,12 @@ class MessagingTest : public ::testing::Test {
     return relay;
   }
 
-  std::unique_ptr<Side> StartSide(const std::string& name, int max_deliver = 3) {
+  // url: the broker's, unless given.
+  std::unique_ptr<Side> StartSide(const std::string& name, int max_deliver = 3,
+                                  const std::string& url = "") {
     auto side = std::make_unique<Side>();
     side->store = OpenStore(name);
-    auto client = NatsClient::Connect({.url = nats_->url(), .name = name});
+    auto client = NatsClient::Connect({.url = url.empty() ? nats_->url() : url, .name = name});
     EXPECT_TRUE(client.ok());
     side->client = std::move(*client);
     ConsumerOptions options;
@@ -126,6 +206,21 @@ TEST_F(MessagingTest, Relay_PublishesInCommitOrder_ConsumerAppliesEachOnce) {
   EXPECT_EQ(Applied(*side), Range(1, 500));
   WaitFor([&] { return producer_store_->OutboxDepth() == 0; });
   EXPECT_EQ(relay->published(), 500u);
+}
+
+// Debian's libnats 3.4.1 wrote past its batch array in natsSubscription_Fetch
+// when a fetch began with messages of an earlier, abandoned pull request
+// still queued (nats.c PR 749), as happens when answers come back slowly.
+TEST_F(MessagingTest, SlowLinkToBroker_BacklogAppliedOnceInOrder) {
+  auto relay = StartRelay();
+  Produce(1, 400);
+  WaitFor([&] { return producer_store_->OutboxDepth() == 0; });
+  SlowLink link(nats_->port(), absl::Milliseconds(30));
+  auto side = StartSide("consumer", /*max_deliver=*/3, link.url());
+  WaitFor([&] { return Applied(*side).size() >= 400; }, absl::Seconds(60));
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(Applied(*side), Range(1, 400));
+  side.reset();
 }
 
 TEST_F(MessagingTest, BrokerDown_OutboxGrowsThenDrainsWithNothingLostOrTwice) {

@@ -1,5 +1,7 @@
 #include "libs/messaging/outbox_relay.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -11,6 +13,10 @@
 
 namespace mesh::messaging {
 namespace {
+
+// The exit code of the commit-before-publish fault drill (purchase's
+// crash-after-charge drill exits 86).
+constexpr int kFaultCrashExitCode = 87;
 
 // Counts the broker's answers to one batch of asynchronous publishes.
 struct AckTally {
@@ -48,6 +54,14 @@ OutboxRelay::~OutboxRelay() {
 }
 
 void OutboxRelay::Start() {
+  if (options_.fault_crash_after_commit) {
+    store_->SetOutboxListener([] {
+      logging::Error("fault drill: crashing after a commit, before the relay publishes it");
+      _exit(kFaultCrashExitCode);
+    });
+    // The relay thread never runs, so no row is published before the crash.
+    return;
+  }
   store_->SetOutboxListener([this] {
     {
       std::lock_guard<std::mutex> lock(mu_);

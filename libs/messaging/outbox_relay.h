@@ -37,6 +37,11 @@ struct RelayOptions {
   // broker's Msg-Id window or the consumers' inbox drop what it did keep.
   // Zero deletes rows as soon as they are acked.
   absl::Duration retain = absl::ZeroDuration();
+  // Fault drill: the process exits with code 87 right after the first
+  // commit that adds outbox rows, before the relay publishes them (the relay
+  // publishes nothing until then, so the crash lands exactly between
+  // "commit" and "publish"). The crash matrix uses it; never set in service.
+  bool fault_crash_after_commit = false;
 };
 
 class OutboxRelay {

@@ -19,13 +19,15 @@ namespace mesh::messaging {
 
 // --nats_url (default nats://127.0.0.1:4222), --max_deliver (5),
 // --relay_batch (512), --relay_flush_timeout (5s), --outbox_retain (2m),
-// --fault_fail_event_type ("").
+// --fault_fail_event_type (""), --fault_skip_inbox (false),
+// --fault_crash_after_commit_before_publish (false).
 void DefineMessagingFlags(config::Config& config);
 
 class MessagingRuntime {
  public:
   // service names the outbox relay's subjects ("<service>.<EventType>") and
-  // the durable consumers. Succeeds while the broker is down.
+  // the durable consumers. Succeeds while the broker is down. On failure logs
+  // "cannot set up messaging" with the error, so main only has to exit.
   static absl::StatusOr<std::unique_ptr<MessagingRuntime>> Create(const config::Config& config,
                                                                   std::string service,
                                                                   storage::Store* store);

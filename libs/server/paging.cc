@@ -8,8 +8,7 @@
 
 namespace mesh::server {
 
-absl::StatusOr<int> PageSize(const common::v1::PageRequest& page, int default_size,
-                             int max_size) {
+absl::StatusOr<int> PageSize(const common::v1::PageRequest& page, int default_size, int max_size) {
   if (page.page_size() < 0) {
     return absl::InvalidArgumentError("page.page_size must not be negative");
   }
@@ -21,8 +20,7 @@ std::string EncodePageToken(std::string_view last_key) {
 }
 
 absl::StatusOr<std::string> DecodePageToken(std::string_view page_token,
-                                            std::string_view key_prefix,
-                                            std::string_view listing) {
+                                            std::string_view key_prefix, std::string_view listing) {
   std::string cursor;
   if (!page_token.empty() &&
       !absl::WebSafeBase64Unescape(absl::string_view(page_token.data(), page_token.size()),

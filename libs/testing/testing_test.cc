@@ -10,8 +10,10 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -20,10 +22,12 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "gtest/gtest.h"
+#include "libs/testing/in_process_server.h"
 #include "libs/testing/nats_server.h"
 #include "libs/testing/paths.h"
 #include "libs/testing/ports.h"
 #include "libs/testing/process.h"
+#include "mesh/admin/v1/dead_letter.grpc.pb.h"
 
 namespace mesh::testing {
 namespace {
@@ -360,6 +364,69 @@ TEST(WaitForServing, ClosedPort_FailsWithinTimeout) {
 
   EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
   EXPECT_LT(absl::Now() - start, timeout + absl::Seconds(2));
+}
+
+// Answers ListDeadLetters with one dead letter whose event id is `tag`, so a
+// test can tell which service instance answered.
+class TaggedDeadLetters : public admin::v1::DeadLetterService::CallbackService {
+ public:
+  explicit TaggedDeadLetters(std::string tag) : tag_(std::move(tag)) {}
+
+  grpc::ServerUnaryReactor* ListDeadLetters(grpc::CallbackServerContext* context,
+                                            const admin::v1::ListDeadLettersRequest*,
+                                            admin::v1::ListDeadLettersResponse* response) override {
+    response->add_dead_letters()->set_event_id(tag_);
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+ private:
+  std::string tag_;
+};
+
+// The event id of the one dead letter the server answers with, or the error.
+absl::StatusOr<std::string> AskTag(const std::shared_ptr<grpc::Channel>& channel) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + kPatience));
+  admin::v1::ListDeadLettersResponse response;
+  grpc::Status status = admin::v1::DeadLetterService::NewStub(channel)->ListDeadLetters(
+      &context, admin::v1::ListDeadLettersRequest(), &response);
+  if (!status.ok()) return absl::UnavailableError(status.error_message());
+  if (response.dead_letters_size() != 1) return absl::InternalError("not one dead letter");
+  return response.dead_letters(0).event_id();
+}
+
+TEST(InProcessServer, Start_ServiceGiven_AnswersThroughNewChannelOnLoopback) {
+  TaggedDeadLetters service("first");
+  InProcessServer server;
+
+  absl::Status started = server.Start({&service});
+
+  ASSERT_TRUE(started.ok()) << started;
+  EXPECT_GT(server.port(), 0);
+  absl::StatusOr<std::string> tag = AskTag(server.NewChannel());
+  ASSERT_TRUE(tag.ok()) << tag.status();
+  EXPECT_EQ(*tag, "first");
+}
+
+TEST(InProcessServer, StartAfterShutdown_OtherService_ServesIt) {
+  TaggedDeadLetters first("first");
+  TaggedDeadLetters second("second");
+  InProcessServer server;
+  ASSERT_TRUE(server.Start({&first}).ok());
+  const int first_port = server.port();
+
+  server.Shutdown();
+  const int fd = ConnectLoopback(first_port);
+  if (fd >= 0) close(fd);
+  ASSERT_LT(fd, 0) << "still listening after Shutdown";
+  absl::Status restarted = server.Start({&second});
+
+  ASSERT_TRUE(restarted.ok()) << restarted;
+  absl::StatusOr<std::string> tag = AskTag(server.NewChannel());
+  ASSERT_TRUE(tag.ok()) << tag.status();
+  EXPECT_EQ(*tag, "second");
 }
 
 TEST(NatsServer, Start_FreshStore_AcceptsClientsWithJetStream) {

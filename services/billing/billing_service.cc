@@ -1,6 +1,5 @@
 #include "services/billing/billing_service.h"
 
-#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -8,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/alarm.h"
 #include "libs/logging/logging.h"
+#include "libs/server/paging.h"
 #include "libs/status/status.h"
 
 namespace billing {
@@ -170,15 +170,14 @@ grpc::ServerUnaryReactor* BillingService::GetPayment(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* BillingService::ListPayments(grpc::CallbackServerContext* context,
                                                        const v1::ListPaymentsRequest* request,
                                                        v1::ListPaymentsResponse* response) {
-  const int requested = request->page().page_size();
-  if (requested < 0) {
-    return FinishNow(context, absl::InvalidArgumentError("page.page_size must not be negative"));
-  }
+  absl::StatusOr<int> page_size =
+      mesh::server::PageSize(request->page(), kDefaultPageSize, kMaxPageSize);
+  if (!page_size.ok()) return FinishNow(context, page_size.status());
   ListQuery query;
   query.merchant = request->merchant();
   query.reference = request->reference();
   query.payer_id = request->payer_id();
-  query.page_size = requested == 0 ? kDefaultPageSize : std::min(requested, kMaxPageSize);
+  query.page_size = *page_size;
   query.page_token = request->page().page_token();
   absl::StatusOr<ListPage> page = repository_.List(query);
   if (!page.ok()) return FinishNow(context, page.status());

@@ -12,6 +12,7 @@
 #include "libs/status/status.h"
 #include "libs/storage/store.h"
 #include "libs/testing/fake_clock.h"
+#include "libs/testing/in_process_server.h"
 #include "libs/testing/paths.h"
 #include "services/billing/billing_service.h"
 #include "services/billing/payment_repository.h"
@@ -75,21 +76,13 @@ class BillingServiceTest : public ::testing::Test {
 
   void StartServer(FaultOptions faults) {
     service_ = std::make_unique<BillingService>(*repository_, faults);
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    stub_ = v1::BillingService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    absl::Status started = server_.Start({service_.get()});
+    ASSERT_TRUE(started.ok()) << started;
+    stub_ = v1::BillingService::NewStub(server_.NewChannel());
   }
 
   // Waits for every call in flight, including ones a fault-drill alarm holds.
-  void StopServer() {
-    if (server_ != nullptr) server_->Shutdown();
-    server_.reset();
-  }
+  void StopServer() { server_.Shutdown(); }
 
   template <typename Request, typename Response>
   absl::StatusOr<Payment> Call(grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
@@ -149,7 +142,7 @@ class BillingServiceTest : public ::testing::Test {
   std::unique_ptr<mesh::storage::Store> store_;
   std::unique_ptr<PaymentRepository> repository_;
   std::unique_ptr<BillingService> service_;
-  std::unique_ptr<grpc::Server> server_;
+  mesh::testing::InProcessServer server_;
   std::unique_ptr<Stub> stub_;
 };
 

@@ -8,6 +8,7 @@
 #include "libs/messaging/runtime.h"
 #include "libs/resilience/clock.h"
 #include "libs/server/server.h"
+#include "libs/server/store_flags.h"
 #include "libs/storage/store.h"
 #include "services/billing/billing_service.h"
 #include "services/billing/payment_repository.h"
@@ -41,17 +42,9 @@ int main(int argc, char** argv) {
                          {"fault_failure_rate", faults.failure_rate}});
   }
 
-  mesh::storage::StoreOptions store_options;
-  store_options.path = config.GetString("data_dir");
-  store_options.sync = config.GetBool("store_sync");
-  store_options.extra_column_families = billing::PaymentRepository::ColumnFamilies();
   absl::StatusOr<std::unique_ptr<mesh::storage::Store>> opened =
-      mesh::storage::Store::Open(store_options);
-  if (!opened.ok()) {
-    mesh::logging::Error("cannot open the store",
-                         {{"path", store_options.path}, {"error", opened.status().ToString()}});
-    return 1;
-  }
+      mesh::server::OpenStore(config, billing::PaymentRepository::ColumnFamilies());
+  if (!opened.ok()) return 1;
   std::unique_ptr<mesh::storage::Store> store = *std::move(opened);
 
   billing::PaymentRepository repository(*store, mesh::resilience::SystemClock());
@@ -61,10 +54,7 @@ int main(int argc, char** argv) {
   // Billing only produces: its outbox relay publishes PayApproved and friends.
   absl::StatusOr<std::unique_ptr<mesh::messaging::MessagingRuntime>> messaging =
       mesh::messaging::MessagingRuntime::Create(config, "billing", store.get());
-  if (!messaging.ok()) {
-    mesh::logging::Error("cannot set up messaging", {{"error", messaging.status().ToString()}});
-    return 1;
-  }
+  if (!messaging.ok()) return 1;
   mesh::server::Server server(mesh::server::ServerOptionsFromConfig("billing", config));
   server.AddService(&service);
   server.SetReadiness([&store] { return store->Check(); });

@@ -10,6 +10,7 @@
 #include "libs/metrics/registry.h"
 #include "libs/resilience/clock.h"
 #include "libs/server/server.h"
+#include "libs/server/store_flags.h"
 #include "libs/storage/store.h"
 #include "services/notification/delivery_sender.h"
 #include "services/notification/log_sink_channel.h"
@@ -41,19 +42,13 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   if (!mesh::server::InitService(config, argc, argv, "notification", &exit_code)) return exit_code;
 
-  const std::string data_dir = config.GetString("data_dir");
-  absl::StatusOr<std::unique_ptr<mesh::storage::Store>> store = mesh::storage::Store::Open(
-      {.path = data_dir,
-       .sync = config.GetBool("store_sync"),
-       .extra_column_families = NotificationRepository::ColumnFamilies()});
-  if (!store.ok()) {
-    mesh::logging::Error("cannot open the store", {{"error", store.status().ToString()}});
-    return 1;
-  }
+  absl::StatusOr<std::unique_ptr<mesh::storage::Store>> store =
+      mesh::server::OpenStore(config, NotificationRepository::ColumnFamilies());
+  if (!store.ok()) return 1;
   NotificationRepository repository(store->get());
 
   std::string log_sink_path = config.GetString("log_sink_path");
-  if (log_sink_path.empty()) log_sink_path = data_dir + "/notifications.jsonl";
+  if (log_sink_path.empty()) log_sink_path = config.GetString("data_dir") + "/notifications.jsonl";
   absl::StatusOr<std::unique_ptr<LogSinkChannel>> log_sink = LogSinkChannel::Open(log_sink_path);
   if (!log_sink.ok()) {
     mesh::logging::Error("cannot open the log sink", {{"error", log_sink.status().ToString()}});
@@ -86,10 +81,7 @@ int main(int argc, char** argv) {
 
   absl::StatusOr<std::unique_ptr<mesh::messaging::MessagingRuntime>> runtime =
       mesh::messaging::MessagingRuntime::Create(config, "notification", store->get());
-  if (!runtime.ok()) {
-    mesh::logging::Error("cannot set up messaging", {{"error", runtime.status().ToString()}});
-    return 1;
-  }
+  if (!runtime.ok()) return 1;
   for (const NotificationPolicy::Subscription& subscription : policy.Subscriptions()) {
     (*runtime)->consumer().On(
         subscription.producer, subscription.event_type,

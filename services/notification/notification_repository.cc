@@ -3,11 +3,11 @@
 #include <cstdlib>
 #include <limits>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "libs/server/paging.h"
 #include "libs/status/status.h"
 
 namespace notification {
@@ -90,14 +90,9 @@ absl::Status NotificationRepository::SaveAttempt(const Notification& notificatio
 
 absl::StatusOr<NotificationRepository::Page> NotificationRepository::ListByRecipient(
     std::string_view recipient, int page_size, std::string_view page_token) const {
-  std::string cursor;
-  if (!page_token.empty() && !absl::WebSafeBase64Unescape(View(page_token), &cursor)) {
-    return absl::InvalidArgumentError("page.page_token is not a token this service issued");
-  }
   const std::string prefix = RecipientPrefix(recipient);
-  if (!cursor.empty() && cursor.rfind(prefix, 0) != 0) {
-    return absl::InvalidArgumentError("page.page_token belongs to a different recipient");
-  }
+  ASSIGN_OR_RETURN(const std::string cursor,
+                   mesh::server::DecodePageToken(page_token, prefix, "recipient"));
   Page page;
   std::string last_key;
   bool more = false;
@@ -119,7 +114,7 @@ absl::StatusOr<NotificationRepository::Page> NotificationRepository::ListByRecip
         return true;
       }));
   RETURN_IF_ERROR(read_error);
-  if (more) page.next_page_token = absl::WebSafeBase64Escape(last_key);
+  if (more) page.next_page_token = mesh::server::EncodePageToken(last_key);
   return page;
 }
 

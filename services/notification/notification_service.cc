@@ -1,8 +1,7 @@
 #include "services/notification/notification_service.h"
 
-#include <algorithm>
-
 #include "absl/strings/str_cat.h"
+#include "libs/server/paging.h"
 #include "libs/server/unary.h"
 
 namespace notification {
@@ -10,18 +9,14 @@ namespace {
 
 using mesh::server::FinishUnary;
 
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 500;
-
 absl::Status List(const NotificationRepository& repository,
                   const v1::ListNotificationsRequest& request,
                   v1::ListNotificationsResponse& response) {
   if (request.recipient().empty()) return absl::InvalidArgumentError("recipient is required");
-  int page_size = request.page().page_size();
-  if (page_size < 0) return absl::InvalidArgumentError("page.page_size must not be negative");
-  page_size = page_size == 0 ? kDefaultPageSize : std::min(page_size, kMaxPageSize);
+  absl::StatusOr<int> page_size = mesh::server::PageSize(request.page());
+  if (!page_size.ok()) return page_size.status();
   absl::StatusOr<NotificationRepository::Page> page =
-      repository.ListByRecipient(request.recipient(), page_size, request.page().page_token());
+      repository.ListByRecipient(request.recipient(), *page_size, request.page().page_token());
   if (!page.ok()) return page.status();
   for (Notification& notification : page->notifications) {
     *response.add_notifications() = std::move(notification);

@@ -5,11 +5,11 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "libs/status/status.h"
+#include "libs/testing/in_process_server.h"
 #include "services/notification/notification_policy.h"
 #include "services/notification/notification_test_util.h"
 
@@ -27,19 +27,12 @@ class NotificationServiceTest : public StoreFixture {
     policy_ = std::make_unique<NotificationPolicy>(
         repository_.get(), AllRules(), std::vector<std::string>{"log"}, clock_, nullptr);
     service_ = std::make_unique<NotificationService>(repository_.get());
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    stub_ = v1::NotificationService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    absl::Status started = server_.Start({service_.get()});
+    ASSERT_TRUE(started.ok()) << started;
+    stub_ = v1::NotificationService::NewStub(server_.NewChannel());
   }
 
-  void TearDown() override {
-    if (server_ != nullptr) server_->Shutdown();
-  }
+  void TearDown() override { server_.Shutdown(); }
 
   // Applies a Purchased event for `customer_id`; returns its notification id.
   std::string Notify(const std::string& customer_id) {
@@ -78,7 +71,7 @@ class NotificationServiceTest : public StoreFixture {
 
   std::unique_ptr<NotificationPolicy> policy_;
   std::unique_ptr<NotificationService> service_;
-  std::unique_ptr<grpc::Server> server_;
+  mesh::testing::InProcessServer server_;
   std::unique_ptr<v1::NotificationService::Stub> stub_;
 };
 

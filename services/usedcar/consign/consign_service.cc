@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/logging/logging.h"
+#include "libs/server/paging.h"
 #include "libs/server/unary.h"
 #include "libs/status/status.h"
 
@@ -13,8 +14,6 @@ namespace {
 
 using mesh::server::FinishUnary;
 
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 500;
 // "00-<32 hex>-<16 hex>-<2 hex>"; anything else is dropped rather than copied
 // into events.
 constexpr size_t kTraceparentSize = 55;
@@ -130,15 +129,13 @@ grpc::ServerUnaryReactor* ConsignService::ListConsignments(
     grpc::CallbackServerContext* context, const v1::ListConsignmentsRequest* request,
     v1::ListConsignmentsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  int page_size = request->page().page_size();
-  if (page_size < 0) {
-    Finish(context, reactor, absl::InvalidArgumentError("page.page_size must not be negative"));
+  absl::StatusOr<int> page_size = mesh::server::PageSize(request->page());
+  if (!page_size.ok()) {
+    Finish(context, reactor, page_size.status());
     return reactor;
   }
-  if (page_size == 0) page_size = kDefaultPageSize;
-  if (page_size > kMaxPageSize) page_size = kMaxPageSize;
   absl::StatusOr<ConsignmentRepository::Page> page =
-      repository_->List(request->customer_id(), page_size, request->page().page_token());
+      repository_->List(request->customer_id(), *page_size, request->page().page_token());
   if (page.ok()) {
     for (Consignment& consignment : page->consignments) {
       *response->add_consignments() = std::move(consignment);

@@ -4,13 +4,13 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "libs/messaging/event.h"
 #include "libs/status/status.h"
 #include "libs/testing/fake_clock.h"
+#include "libs/testing/in_process_server.h"
 #include "libs/testing/paths.h"
 #include "services/usedcar/consign/consign_policy.h"
 #include "usedcar/purchase/v1/purchase_events.pb.h"
@@ -34,19 +34,12 @@ class ConsignServiceTest : public ::testing::Test {
     store_ = *std::move(store);
     repository_ = std::make_unique<ConsignmentRepository>(store_.get());
     service_ = std::make_unique<ConsignService>(repository_.get(), clock_);
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    stub_ = v1::ConsignService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    absl::Status started = server_.Start({service_.get()});
+    ASSERT_TRUE(started.ok()) << started;
+    stub_ = v1::ConsignService::NewStub(server_.NewChannel());
   }
 
-  void TearDown() override {
-    if (server_ != nullptr) server_->Shutdown();
-  }
+  void TearDown() override { server_.Shutdown(); }
 
   // Creates a SCHEDULED consignment the way production does: from a Purchased event.
   std::string Schedule(const std::string& purchase_id, const std::string& customer_id = "buyer-1") {
@@ -140,7 +133,7 @@ class ConsignServiceTest : public ::testing::Test {
   std::unique_ptr<mesh::storage::Store> store_;
   std::unique_ptr<ConsignmentRepository> repository_;
   std::unique_ptr<ConsignService> service_;
-  std::unique_ptr<grpc::Server> server_;
+  mesh::testing::InProcessServer server_;
   std::unique_ptr<Stub> stub_;
 };
 

@@ -1,8 +1,8 @@
 #include "services/usedcar/consign/consignment_repository.h"
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "libs/messaging/event.h"
+#include "libs/server/paging.h"
 #include "libs/status/status.h"
 
 namespace usedcar::consign {
@@ -74,15 +74,8 @@ void ConsignmentRepository::StageTombstone(UnitOfWork& work, std::string_view pu
 
 absl::StatusOr<ConsignmentRepository::Page> ConsignmentRepository::List(
     std::string_view customer_id, int page_size, std::string_view page_token) const {
-  std::string cursor;
-  if (!page_token.empty() && !absl::WebSafeBase64Unescape(
-                                 absl::string_view(page_token.data(), page_token.size()), &cursor)) {
-    return absl::InvalidArgumentError("page.page_token is not a token this service issued");
-  }
   const std::string prefix = customer_id.empty() ? "" : CustomerPrefix(customer_id);
-  if (!cursor.empty() && cursor.compare(0, prefix.size(), prefix) != 0) {
-    return absl::InvalidArgumentError("page.page_token belongs to a different listing");
-  }
+  ASSIGN_OR_RETURN(const std::string cursor, mesh::server::DecodePageToken(page_token, prefix));
   Page page;
   std::string last_key;
   bool more = false;
@@ -105,7 +98,7 @@ absl::StatusOr<ConsignmentRepository::Page> ConsignmentRepository::List(
   };
   RETURN_IF_ERROR(store_->Scan(customer_id.empty() ? kState : kByCustomer, prefix, cursor, visit));
   RETURN_IF_ERROR(read_error);
-  if (more) page.next_page_token = absl::WebSafeBase64Escape(last_key);
+  if (more) page.next_page_token = mesh::server::EncodePageToken(last_key);
   return page;
 }
 

@@ -7,6 +7,7 @@
 #include "libs/messaging/runtime.h"
 #include "libs/resilience/clock.h"
 #include "libs/server/server.h"
+#include "libs/server/store_flags.h"
 #include "libs/storage/store.h"
 #include "services/usedcar/consign/consign_policy.h"
 #include "services/usedcar/consign/consign_service.h"
@@ -25,14 +26,9 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   if (!mesh::server::InitService(config, argc, argv, "consign", &exit_code)) return exit_code;
 
-  absl::StatusOr<std::unique_ptr<mesh::storage::Store>> store = mesh::storage::Store::Open(
-      {.path = config.GetString("data_dir"),
-       .sync = config.GetBool("store_sync"),
-       .extra_column_families = ConsignmentRepository::ColumnFamilies()});
-  if (!store.ok()) {
-    mesh::logging::Error("cannot open the store", {{"error", store.status().ToString()}});
-    return 1;
-  }
+  absl::StatusOr<std::unique_ptr<mesh::storage::Store>> store =
+      mesh::server::OpenStore(config, ConsignmentRepository::ColumnFamilies());
+  if (!store.ok()) return 1;
   ConsignmentRepository repository(store->get());
   ConsignService service(&repository, mesh::resilience::SystemClock());
   ConsignPolicy policy(&repository, mesh::resilience::SystemClock(),
@@ -40,10 +36,7 @@ int main(int argc, char** argv) {
 
   absl::StatusOr<std::unique_ptr<mesh::messaging::MessagingRuntime>> runtime =
       mesh::messaging::MessagingRuntime::Create(config, "usedcar.consign", store->get());
-  if (!runtime.ok()) {
-    mesh::logging::Error("cannot set up messaging", {{"error", runtime.status().ToString()}});
-    return 1;
-  }
+  if (!runtime.ok()) return 1;
   RegisterPolicies((*runtime)->consumer(), policy);
 
   mesh::server::Server server(mesh::server::ServerOptionsFromConfig("consign", config));

@@ -2,8 +2,8 @@
 
 #include <mutex>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "libs/server/paging.h"
 #include "libs/status/status.h"
 
 namespace usedcar::dashboard {
@@ -55,14 +55,8 @@ absl::StatusOr<v1::PurchaseView> DashboardRepository::Update(
 
 absl::StatusOr<DashboardRepository::Page> DashboardRepository::List(
     std::string_view customer_id, int page_size, std::string_view page_token) const {
-  std::string cursor;
-  if (!page_token.empty() && !absl::WebSafeBase64Unescape(std::string(page_token), &cursor)) {
-    return absl::InvalidArgumentError("page.page_token is not a token this service issued");
-  }
   const std::string prefix = absl::StrCat(std::string(customer_id), "/");
-  if (!cursor.empty() && cursor.rfind(prefix, 0) != 0) {
-    return absl::InvalidArgumentError("page.page_token belongs to a different listing");
-  }
+  ASSIGN_OR_RETURN(const std::string cursor, mesh::server::DecodePageToken(page_token, prefix));
   Page page;
   std::string last_key;
   bool more = false;
@@ -87,7 +81,7 @@ absl::StatusOr<DashboardRepository::Page> DashboardRepository::List(
   };
   RETURN_IF_ERROR(store_->Scan(kByCustomer, prefix, cursor, visit));
   RETURN_IF_ERROR(read_error);
-  if (more) page.next_page_token = absl::WebSafeBase64Escape(last_key);
+  if (more) page.next_page_token = mesh::server::EncodePageToken(last_key);
   return page;
 }
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/logging/logging.h"
+#include "libs/server/paging.h"
 #include "libs/server/unary.h"
 #include "libs/status/status.h"
 
@@ -14,9 +15,6 @@ namespace usedcar::dashboard {
 namespace {
 
 using mesh::server::FinishUnary;
-
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 500;
 
 absl::Status CheckPurchaseId(const std::string& id) {
   if (id.empty()) return absl::InvalidArgumentError("purchase_id is required");
@@ -184,16 +182,13 @@ grpc::ServerUnaryReactor* DashboardService::ListPurchaseViews(
     FinishUnary(context, reactor, absl::InvalidArgumentError("customer_id is required"));
     return reactor;
   }
-  int page_size = request->page().page_size();
-  if (page_size < 0) {
-    FinishUnary(context, reactor,
-                absl::InvalidArgumentError("page.page_size must not be negative"));
+  absl::StatusOr<int> page_size = mesh::server::PageSize(request->page());
+  if (!page_size.ok()) {
+    FinishUnary(context, reactor, page_size.status());
     return reactor;
   }
-  if (page_size == 0) page_size = kDefaultPageSize;
-  if (page_size > kMaxPageSize) page_size = kMaxPageSize;
   absl::StatusOr<DashboardRepository::Page> page =
-      repository_->List(request->customer_id(), page_size, request->page().page_token());
+      repository_->List(request->customer_id(), *page_size, request->page().page_token());
   if (page.ok()) {
     for (v1::PurchaseView& view : page->views) *response->add_views() = std::move(view);
     response->mutable_page()->set_next_page_token(page->next_page_token);

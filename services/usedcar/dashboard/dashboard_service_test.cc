@@ -7,6 +7,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "libs/testing/fake_clock.h"
+#include "libs/testing/in_process_server.h"
 #include "libs/testing/paths.h"
 #include "services/usedcar/dashboard/dashboard_policy.h"
 #include "services/usedcar/dashboard/dashboard_repository.h"
@@ -28,20 +29,14 @@ class DashboardServiceTest : public ::testing::Test {
     repository_ = std::make_unique<DashboardRepository>(store_.get());
     policy_ = std::make_unique<DashboardPolicy>(repository_.get(), clock_);
     service_ = std::make_unique<DashboardService>(repository_.get(), [this] { return Rewind(); });
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    ASSERT_NE(port, 0);
-    stub_ = v1::DashboardService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    absl::Status started = server_.Start({service_.get()});
+    ASSERT_TRUE(started.ok()) << started;
+    stub_ = v1::DashboardService::NewStub(server_.NewChannel());
   }
 
   void TearDown() override {
     service_->Shutdown();
-    server_->Shutdown();
+    server_.Shutdown();
   }
 
   absl::Status Rewind() {
@@ -76,7 +71,7 @@ class DashboardServiceTest : public ::testing::Test {
   std::unique_ptr<DashboardRepository> repository_;
   std::unique_ptr<DashboardPolicy> policy_;
   std::unique_ptr<DashboardService> service_;
-  std::unique_ptr<grpc::Server> server_;
+  mesh::testing::InProcessServer server_;
   std::unique_ptr<v1::DashboardService::Stub> stub_;
   std::atomic<int> rewinds_{0};
   std::atomic<bool> views_left_at_rewind_{false};

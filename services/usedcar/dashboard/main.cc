@@ -8,6 +8,7 @@
 #include "libs/metrics/registry.h"
 #include "libs/resilience/clock.h"
 #include "libs/server/server.h"
+#include "libs/server/store_flags.h"
 #include "libs/storage/store.h"
 #include "services/usedcar/dashboard/dashboard_policy.h"
 #include "services/usedcar/dashboard/dashboard_repository.h"
@@ -26,22 +27,14 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   if (!mesh::server::InitService(config, argc, argv, "dashboard", &exit_code)) return exit_code;
 
-  absl::StatusOr<std::unique_ptr<mesh::storage::Store>> store = mesh::storage::Store::Open(
-      {.path = config.GetString("data_dir"),
-       .sync = config.GetBool("store_sync"),
-       .extra_column_families = DashboardRepository::ColumnFamilies()});
-  if (!store.ok()) {
-    mesh::logging::Error("cannot open the store", {{"error", store.status().ToString()}});
-    return 1;
-  }
+  absl::StatusOr<std::unique_ptr<mesh::storage::Store>> store =
+      mesh::server::OpenStore(config, DashboardRepository::ColumnFamilies());
+  if (!store.ok()) return 1;
   DashboardRepository repository(store->get());
 
   absl::StatusOr<std::unique_ptr<mesh::messaging::MessagingRuntime>> messaging =
       mesh::messaging::MessagingRuntime::Create(config, "usedcar.dashboard", store->get());
-  if (!messaging.ok()) {
-    mesh::logging::Error("cannot set up messaging", {{"error", messaging.status().ToString()}});
-    return 1;
-  }
+  if (!messaging.ok()) return 1;
   DashboardPolicy policy(&repository, mesh::resilience::SystemClock(),
                          &mesh::metrics::DefaultRegistry());
   policy.Register((*messaging)->consumer());

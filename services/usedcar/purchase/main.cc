@@ -8,6 +8,7 @@
 #include "libs/metrics/registry.h"
 #include "libs/resilience/clock.h"
 #include "libs/server/server.h"
+#include "libs/server/store_flags.h"
 #include "libs/storage/store.h"
 #include "services/usedcar/purchase/billing_client.h"
 #include "services/usedcar/purchase/purchase_policy.h"
@@ -41,14 +42,9 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   if (!mesh::server::InitService(config, argc, argv, "purchase", &exit_code)) return exit_code;
 
-  absl::StatusOr<std::unique_ptr<mesh::storage::Store>> store = mesh::storage::Store::Open(
-      {.path = config.GetString("data_dir"),
-       .sync = config.GetBool("store_sync"),
-       .extra_column_families = PurchaseRepository::ColumnFamilies()});
-  if (!store.ok()) {
-    mesh::logging::Error("cannot open the store", {{"error", store.status().ToString()}});
-    return 1;
-  }
+  absl::StatusOr<std::unique_ptr<mesh::storage::Store>> store =
+      mesh::server::OpenStore(config, PurchaseRepository::ColumnFamilies());
+  if (!store.ok()) return 1;
   PurchaseRepository repository(store->get());
 
   mesh::resilience::GuardOptions guard;
@@ -74,10 +70,7 @@ int main(int argc, char** argv) {
 
   absl::StatusOr<std::unique_ptr<mesh::messaging::MessagingRuntime>> messaging =
       mesh::messaging::MessagingRuntime::Create(config, "usedcar.purchase", store->get());
-  if (!messaging.ok()) {
-    mesh::logging::Error("cannot set up messaging", {{"error", messaging.status().ToString()}});
-    return 1;
-  }
+  if (!messaging.ok()) return 1;
   PurchasePolicy policy(&repository, &billing);
   policy.Register((*messaging)->consumer());
 

@@ -1,8 +1,8 @@
 #include "services/usedcar/purchase/purchase_repository.h"
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "libs/messaging/event.h"
+#include "libs/server/paging.h"
 #include "libs/status/status.h"
 
 namespace usedcar::purchase {
@@ -90,14 +90,8 @@ absl::Status PurchaseRepository::Remove(const Purchase& purchase) {
 
 absl::StatusOr<PurchaseRepository::Page> PurchaseRepository::List(
     std::string_view customer_id, int page_size, std::string_view page_token) const {
-  std::string cursor;
-  if (!page_token.empty() && !absl::WebSafeBase64Unescape(std::string(page_token), &cursor)) {
-    return absl::InvalidArgumentError("page.page_token is not a token this service issued");
-  }
   const std::string prefix = customer_id.empty() ? "" : absl::StrCat(std::string(customer_id), "/");
-  if (!cursor.empty() && cursor.rfind(prefix, 0) != 0) {
-    return absl::InvalidArgumentError("page.page_token belongs to a different listing");
-  }
+  ASSIGN_OR_RETURN(const std::string cursor, mesh::server::DecodePageToken(page_token, prefix));
   Page page;
   std::string last_key;
   bool more = false;
@@ -121,7 +115,7 @@ absl::StatusOr<PurchaseRepository::Page> PurchaseRepository::List(
   RETURN_IF_ERROR(
       store_->Scan(customer_id.empty() ? kState : kByCustomer, prefix, cursor, visit));
   RETURN_IF_ERROR(read_error);
-  if (more) page.next_page_token = absl::WebSafeBase64Escape(last_key);
+  if (more) page.next_page_token = mesh::server::EncodePageToken(last_key);
   return page;
 }
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/logging/logging.h"
+#include "libs/server/paging.h"
 #include "libs/server/unary.h"
 #include "libs/status/status.h"
 #include "libs/storage/ids.h"
@@ -12,9 +13,6 @@ namespace usedcar::purchase {
 namespace {
 
 using mesh::server::FinishUnary;
-
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 500;
 
 absl::Status CheckPurchaseId(std::string_view id) {
   if (id.empty()) return absl::InvalidArgumentError("purchase_id is required");
@@ -94,7 +92,9 @@ grpc::ServerUnaryReactor* PurchaseService::RequestPurchase(
     gateway_->Pay(*purchase, context,
                   [this, context, reactor, response, purchase_id, correlation, fresh](
                       absl::StatusOr<billing::v1::Payment> payment, bool sent) {
-                    mesh::server::RunBlocking(pool_, [=, payment = std::move(payment)] {
+                    mesh::server::RunBlocking(pool_, [this, context, reactor, response, purchase_id,
+                                                      correlation, fresh, sent,
+                                                      payment = std::move(payment)] {
                       OnPaid(context, reactor, response, purchase_id, correlation, fresh,
                              payment, sent);
                     });
@@ -212,16 +212,13 @@ grpc::ServerUnaryReactor* PurchaseService::ListPurchases(grpc::CallbackServerCon
                                                          const v1::ListPurchasesRequest* request,
                                                          v1::ListPurchasesResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  int page_size = request->page().page_size();
-  if (page_size < 0) {
-    FinishUnary(context, reactor,
-                absl::InvalidArgumentError("page.page_size must not be negative"));
+  absl::StatusOr<int> page_size = mesh::server::PageSize(request->page());
+  if (!page_size.ok()) {
+    FinishUnary(context, reactor, page_size.status());
     return reactor;
   }
-  if (page_size == 0) page_size = kDefaultPageSize;
-  if (page_size > kMaxPageSize) page_size = kMaxPageSize;
   absl::StatusOr<PurchaseRepository::Page> page =
-      repository_->List(request->customer_id(), page_size, request->page().page_token());
+      repository_->List(request->customer_id(), *page_size, request->page().page_token());
   if (page.ok()) {
     for (Purchase& purchase : page->purchases) *response->add_purchases() = std::move(purchase);
     response->mutable_page()->set_next_page_token(page->next_page_token);

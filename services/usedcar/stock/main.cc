@@ -7,6 +7,7 @@
 #include "libs/messaging/runtime.h"
 #include "libs/resilience/clock.h"
 #include "libs/server/server.h"
+#include "libs/server/store_flags.h"
 #include "libs/storage/store.h"
 #include "services/usedcar/stock/stock_policy.h"
 #include "services/usedcar/stock/stock_repository.h"
@@ -23,23 +24,15 @@ int main(int argc, char** argv) {
   if (!mesh::server::InitService(config, argc, argv, "stock", &exit_code)) return exit_code;
 
   absl::StatusOr<std::unique_ptr<mesh::storage::Store>> store =
-      mesh::storage::Store::Open({.path = config.GetString("data_dir"),
-                                  .sync = config.GetBool("store_sync"),
-                                  .extra_column_families = StockRepository::ColumnFamilies()});
-  if (!store.ok()) {
-    mesh::logging::Error("cannot open the store", {{"error", store.status().ToString()}});
-    return 1;
-  }
+      mesh::server::OpenStore(config, StockRepository::ColumnFamilies());
+  if (!store.ok()) return 1;
   StockRepository repository(store->get());
   StockService service(&repository, mesh::resilience::SystemClock());
   StockPolicy policy(&repository, mesh::resilience::SystemClock());
 
   absl::StatusOr<std::unique_ptr<mesh::messaging::MessagingRuntime>> runtime =
       mesh::messaging::MessagingRuntime::Create(config, kProducer, store->get());
-  if (!runtime.ok()) {
-    mesh::logging::Error("cannot set up messaging", {{"error", runtime.status().ToString()}});
-    return 1;
-  }
+  if (!runtime.ok()) return 1;
   RegisterPolicies((*runtime)->consumer(), policy);
 
   mesh::server::Server server(mesh::server::ServerOptionsFromConfig("stock", config));

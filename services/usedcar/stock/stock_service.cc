@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/logging/logging.h"
+#include "libs/server/paging.h"
 #include "libs/server/unary.h"
 #include "libs/status/status.h"
 
@@ -97,14 +98,11 @@ grpc::ServerUnaryReactor* StockService::GetStock(grpc::CallbackServerContext* co
 grpc::ServerUnaryReactor* StockService::ListStock(grpc::CallbackServerContext* context,
                                                   const v1::ListStockRequest* request,
                                                   v1::ListStockResponse* response) {
-  int page_size = request->page().page_size();
-  if (page_size < 0) {
-    return Finish(context, absl::InvalidArgumentError("page.page_size must not be negative"));
-  }
-  if (page_size == 0) page_size = kDefaultPageSize;
-  if (page_size > kMaxPageSize) page_size = kMaxPageSize;
+  absl::StatusOr<int> page_size =
+      mesh::server::PageSize(request->page(), kDefaultPageSize, kMaxPageSize);
+  if (!page_size.ok()) return Finish(context, page_size.status());
   absl::StatusOr<StockRepository::Page> page =
-      repository_->List(page_size, request->page().page_token());
+      repository_->List(*page_size, request->page().page_token());
   if (!page.ok()) return Finish(context, page.status());
   for (Stock& stock : page->stocks) *response->add_stocks() = std::move(stock);
   response->mutable_page()->set_next_page_token(std::move(page->next_page_token));

@@ -14,6 +14,7 @@
 #include "libs/messaging/event.h"
 #include "libs/status/status.h"
 #include "libs/testing/fake_clock.h"
+#include "libs/testing/in_process_server.h"
 #include "libs/testing/paths.h"
 
 namespace usedcar::stock {
@@ -42,19 +43,12 @@ class StockServiceTest : public ::testing::Test {
     store_ = *std::move(store);
     repository_ = std::make_unique<StockRepository>(store_.get());
     service_ = std::make_unique<StockService>(repository_.get(), clock_);
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    stub_ = v1::StockService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    absl::Status started = server_.Start({service_.get()});
+    ASSERT_TRUE(started.ok()) << started;
+    stub_ = v1::StockService::NewStub(server_.NewChannel());
   }
 
-  void TearDown() override {
-    if (server_ != nullptr) server_->Shutdown();
-  }
+  void TearDown() override { server_.Shutdown(); }
 
   absl::StatusOr<Stock> StockIn(const v1::StockInRequest& request) {
     grpc::ClientContext context;
@@ -102,7 +96,7 @@ class StockServiceTest : public ::testing::Test {
   std::unique_ptr<mesh::storage::Store> store_;
   std::unique_ptr<StockRepository> repository_;
   std::unique_ptr<StockService> service_;
-  std::unique_ptr<grpc::Server> server_;
+  mesh::testing::InProcessServer server_;
   std::unique_ptr<v1::StockService::Stub> stub_;
 };
 
