@@ -368,5 +368,33 @@ TEST_F(MessagingTest, MalformedMessage_DeadLetteredAtOnce_ConsumerKeepsGoing) {
   if (info != nullptr) jsStreamInfo_Destroy(info);
 }
 
+// Services start together, and each creates the streams it touches. Whoever loses the race
+// to create one must still be told it is there: the broker may answer the loser that the
+// subjects overlap rather than that the name exists.
+TEST_F(MessagingTest, EnsureStream_ManyAtOnce_EveryCallerSucceeds) {
+  constexpr int kCallers = 6;
+  std::vector<std::unique_ptr<NatsClient>> clients;
+  for (int i = 0; i < kCallers; ++i) {
+    auto client = NatsClient::Connect({.url = nats_->url(), .name = absl::StrCat("caller", i)});
+    ASSERT_TRUE(client.ok()) << client.status();
+    clients.push_back(std::move(*client));
+  }
+  for (int round = 0; round < 100; ++round) {
+    const std::string context = absl::StrCat("race", round, ".ctx");
+    std::vector<absl::Status> results(kCallers);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kCallers; ++i) {
+      threads.emplace_back([&, i] {
+        for (++ready; ready.load() < kCallers;) {
+        }
+        results[i] = EnsureStream(*clients[i], context);
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    for (const absl::Status& status : results) EXPECT_TRUE(status.ok()) << context << ": " << status;
+  }
+}
+
 }  // namespace
 }  // namespace mesh::messaging

@@ -27,6 +27,14 @@ absl::Status AddStream(NatsClient& client, const std::string& name, const std::s
   natsStatus s = js_AddStream(&info, client.jetstream(), &config, nullptr, &js_error);
   if (info != nullptr) jsStreamInfo_Destroy(info);
   if (s == NATS_OK || js_error == JSStreamNameExistErr) return absl::OkStatus();
+  // Two services creating the same stream at once: the loser may be told the subjects
+  // overlap (the winner's stream holds them) rather than that the name exists. Either
+  // way the stream is there, which is all the caller asked for.
+  if (js_error != 0 && js_GetStreamInfo(&info, client.jetstream(), name.c_str(), nullptr,
+                                        nullptr) == NATS_OK) {
+    jsStreamInfo_Destroy(info);
+    return absl::OkStatus();
+  }
   return FromNats(s, absl::StrCat("add stream ", name), js_error);
 }
 
