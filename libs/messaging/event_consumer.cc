@@ -1,6 +1,8 @@
 #include "libs/messaging/event_consumer.h"
 
+#include <algorithm>
 #include <atomic>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "libs/logging/logging.h"
@@ -10,19 +12,63 @@
 namespace mesh::messaging {
 namespace {
 
-// While events flow, take what the broker has in batches; when idle, wait
-// for the next single event, which returns as soon as it arrives.
-constexpr int64_t kIdleWaitMs = 1000;
-constexpr int64_t kBusyWaitMs = 10;
+// While events flow, ask for whatever the broker has, up to a batch; when
+// idle, wait for the next single event, which comes as soon as it is
+// published.
+constexpr absl::Duration kBusyWait = absl::Milliseconds(10);
+constexpr absl::Duration kIdleWait = absl::Seconds(1);
+// How long past a pull request's expiry its answer is waited for. The broker
+// does not always end an expired request with a status (nats-server 2.9
+// drops one silently when it finds it expired on delivery), so the request's
+// own expiry bounds the wait; what arrives later is delivered by the next
+// pull.
+constexpr absl::Duration kAnswerGrace = absl::Milliseconds(5);
+// The longest a consumer thread waits without looking at its stop flag.
+constexpr absl::Duration kStopCheck = absl::Milliseconds(200);
 
 constexpr const char* kErrorHeader = "Mesh-Error";
 constexpr const char* kSubjectHeader = "Mesh-Subject";
 constexpr const char* kDeliveriesHeader = "Mesh-Deliveries";
 
+// The broker ends a pull request with a message that has a "Status" header
+// and no payload: 404 (nothing to deliver), 408 (expired, or no_wait and
+// nothing more), 409 (too many requests waiting, consumer deleted, ...).
+const char* PullStatus(natsMsg* message) {
+  if (natsMsg_GetDataLength(message) > 0) return nullptr;
+  const char* status = nullptr;
+  if (natsMsgHeader_Get(message, "Status", &status) != NATS_OK) return nullptr;
+  return status;
+}
+
+// Settles one delivery with the broker (JetStream's ack protocol: "+ACK",
+// "-NAK", "+TERM" published to the message's reply subject).
+void Settle(natsConnection* connection, natsMsg* message, const std::string& body) {
+  const char* reply = natsMsg_GetReply(message);
+  if (reply == nullptr || *reply == '\0') return;
+  natsConnection_PublishString(connection, reply, body.c_str());
+}
+
+std::string NakWithDelay(absl::Duration delay) {
+  return absl::StrCat("-NAK {\"delay\":", absl::ToInt64Nanoseconds(delay), "}");
+}
+
 }  // namespace
 
+// Each source pulls with requests of its own (the JetStream pull protocol on
+// a plain subscription) rather than natsSubscription_Fetch: libnats 3.4.1,
+// Debian bookworm's, writes past the end of its batch array when a fetch
+// starts with messages of an earlier, timed-out fetch still queued (nats.c
+// PR 749, fixed in 3.10), which a consumer behind a backlog meets within
+// seconds. Here events are read one at a time from the subscription, those
+// of a request given up on included, and nothing is collected into a
+// fixed-size array.
 struct EventConsumer::Source {
   std::string context;
+  // Where pull requests go: $JS.API.CONSUMER.MSG.NEXT.<stream>.<durable>.
+  std::string next_subject;
+  // Replies to the n-th pull request arrive on "<inbox>.<n>".
+  std::string inbox;
+  uint64_t requests = 0;
   natsSubscription* subscription = nullptr;
   std::thread thread;
   std::atomic<bool> stop{false};
@@ -81,30 +127,53 @@ absl::Status EventConsumer::Rewind() {
   return absl::OkStatus();
 }
 
-void EventConsumer::Run(Source* source) {
+absl::Status EventConsumer::Subscribe(Source* source) {
+  RETURN_IF_ERROR(EnsureStream(*client_, source->context));
+  RETURN_IF_ERROR(EnsureDeadLetterStream(*client_, options_.service));
   const std::string stream = StreamName(source->context);
   const std::string durable = DurableName(options_.service);
-  const std::string filter = absl::StrCat(source->context, ".>");
+  jsConsumerInfo* info = nullptr;
+  jsErrCode js_error = static_cast<jsErrCode>(0);
+  natsStatus s =
+      js_GetConsumerInfo(&info, client_->jetstream(), stream.c_str(), durable.c_str(), nullptr,
+                         &js_error);
+  if (info != nullptr) jsConsumerInfo_Destroy(info);
+  info = nullptr;
+  if (s == NATS_NOT_FOUND || js_error == JSConsumerNotFoundErr) {
+    const std::string filter = absl::StrCat(source->context, ".>");
+    jsConsumerConfig config;
+    jsConsumerConfig_Init(&config);
+    config.Durable = durable.c_str();
+    config.FilterSubject = filter.c_str();
+    config.AckPolicy = js_AckExplicit;
+    config.DeliverPolicy = js_DeliverAll;
+    config.AckWait = absl::ToInt64Nanoseconds(options_.ack_wait);
+    // Dead-lettering is ours (we count deliveries), so the broker never gives up.
+    config.MaxDeliver = -1;
+    js_error = static_cast<jsErrCode>(0);
+    s = js_AddConsumer(&info, client_->jetstream(), stream.c_str(), &config, nullptr, &js_error);
+    if (info != nullptr) jsConsumerInfo_Destroy(info);
+    // A replica may have created it meanwhile.
+    if (js_error == JSConsumerNameExistErr || js_error == JSConsumerExistingActiveErr) s = NATS_OK;
+  }
+  RETURN_IF_ERROR(FromNats(s, absl::StrCat("durable ", durable, " on ", stream), js_error));
+
+  natsInbox* inbox = nullptr;
+  RETURN_IF_ERROR(FromNats(natsInbox_Create(&inbox), "create inbox"));
+  source->inbox = inbox;
+  natsInbox_Destroy(inbox);
+  source->next_subject = absl::StrCat("$JS.API.CONSUMER.MSG.NEXT.", stream, ".", durable);
+  const std::string replies = absl::StrCat(source->inbox, ".*");
+  return FromNats(natsConnection_SubscribeSync(&source->subscription, client_->connection(),
+                                               replies.c_str()),
+                  "subscribe to pull replies");
+}
+
+void EventConsumer::Run(Source* source) {
   absl::Duration backoff = absl::Milliseconds(100);
   // Provision idempotently; retry while the broker is away.
   while (!source->stop && source->subscription == nullptr) {
-    absl::Status ready = EnsureStream(*client_, source->context);
-    if (ready.ok()) ready = EnsureDeadLetterStream(*client_, options_.service);
-    if (ready.ok()) {
-      jsSubOptions sub_options;
-      jsSubOptions_Init(&sub_options);
-      sub_options.Stream = stream.c_str();
-      sub_options.Config.Durable = durable.c_str();
-      sub_options.Config.AckPolicy = js_AckExplicit;
-      sub_options.Config.DeliverPolicy = js_DeliverAll;
-      sub_options.Config.AckWait = absl::ToInt64Nanoseconds(options_.ack_wait);
-      // Dead-lettering is ours (we count deliveries), so the broker never gives up.
-      sub_options.Config.MaxDeliver = -1;
-      jsErrCode js_error = static_cast<jsErrCode>(0);
-      natsStatus s = js_PullSubscribe(&source->subscription, client_->jetstream(), filter.c_str(),
-                                      durable.c_str(), nullptr, &sub_options, &js_error);
-      ready = FromNats(s, absl::StrCat("pull subscribe ", durable, " on ", stream), js_error);
-    }
+    absl::Status ready = Subscribe(source);
     if (!ready.ok()) {
       logging::Warn("consumer waiting for the broker",
                     {{"service", options_.service}, {"error", ready.ToString()}});
@@ -115,24 +184,59 @@ void EventConsumer::Run(Source* source) {
     }
   }
   if (source->subscription != nullptr) {
-    logging::Info("consuming", {{"stream", stream}, {"durable", durable}});
+    logging::Info("consuming", {{"stream", StreamName(source->context)},
+                                {"durable", DurableName(options_.service)}});
   }
   bool busy = false;
   while (!source->stop) {
-    natsMsgList list;
-    jsErrCode js_error = static_cast<jsErrCode>(0);
-    natsStatus s = natsSubscription_Fetch(&list, source->subscription,
-                                          busy ? options_.fetch_batch : 1,
-                                          busy ? kBusyWaitMs : kIdleWaitMs, &js_error);
-    if (s != NATS_OK) {
-      busy = false;
-      if (s != NATS_TIMEOUT) absl::SleepFor(absl::Milliseconds(100));
-      continue;
-    }
-    busy = list.Count > 0;
-    for (int i = 0; i < list.Count; ++i) Deliver(source, list.Msgs[i]);
-    natsMsgList_Destroy(&list);
+    absl::StatusOr<int> pulled = Pull(source, busy);
+    busy = pulled.ok() && *pulled > 0;
+    if (!pulled.ok()) absl::SleepFor(absl::Milliseconds(100));
   }
+}
+
+absl::StatusOr<int> EventConsumer::Pull(Source* source, bool busy) {
+  const std::string reply = absl::StrCat(source->inbox, ".", ++source->requests);
+  const int batch = busy ? options_.fetch_batch : 1;
+  const absl::Duration wait = busy ? kBusyWait : kIdleWait;
+  // Busy: what the broker has now, up to a batch, ending with a 408 when
+  // that is less (no_wait); if it has nothing yet, the first event within
+  // the wait. Idle: the next event within the wait.
+  const std::string request =
+      absl::StrCat("{\"batch\":", batch, ",\"expires\":", absl::ToInt64Nanoseconds(wait),
+                   busy ? ",\"no_wait\":true}" : "}");
+  RETURN_IF_ERROR(FromNats(natsConnection_PublishRequestString(client_->connection(),
+                                                               source->next_subject.c_str(),
+                                                               reply.c_str(), request.c_str()),
+                           "send pull request"));
+  const absl::Time give_up = absl::Now() + wait + kAnswerGrace;
+  int delivered = 0;
+  while (!source->stop) {
+    const absl::Duration left = give_up - absl::Now();
+    if (left <= absl::ZeroDuration()) break;
+    natsMsg* message = nullptr;
+    natsStatus s = natsSubscription_NextMsg(
+        &message, source->subscription,
+        std::max<int64_t>(1, absl::ToInt64Milliseconds(std::min(left, kStopCheck))));
+    if (s == NATS_TIMEOUT) continue;
+    RETURN_IF_ERROR(FromNats(s, "read pull replies"));
+    if (const char* status = PullStatus(message); status != nullptr) {
+      // A status comes on the request's own reply subject (events keep
+      // theirs), so the end of a request given up on earlier is told apart.
+      const bool current = reply == natsMsg_GetSubject(message);
+      const std::string code(status, strnlen(status, 3));
+      natsMsg_Destroy(message);
+      if (!current) continue;
+      if (code == "404" || code == "408") return delivered;
+      return absl::UnavailableError(absl::StrCat("pull request ended with status ", code));
+    }
+    // Late events of a request given up on are deliveries all the same; they
+    // count towards this request's batch.
+    Deliver(source, message);
+    natsMsg_Destroy(message);
+    if (++delivered == batch) return delivered;
+  }
+  return delivered;
 }
 
 void EventConsumer::Deliver(Source* source, natsMsg* message) {
@@ -151,10 +255,10 @@ void EventConsumer::Deliver(Source* source, natsMsg* message) {
   auto give_up = [&](const std::string& error) {
     absl::Status dead = DeadLetter(message, error, deliveries);
     if (dead.ok()) {
-      natsMsg_Term(message, nullptr);
+      Settle(client_->connection(), message, "+TERM");
     } else {
       // The dead-letter stream is unreachable: try the whole thing again later.
-      natsMsg_NakWithDelay(message, 1000, nullptr);
+      Settle(client_->connection(), message, NakWithDelay(absl::Seconds(1)));
     }
   };
 
@@ -170,7 +274,7 @@ void EventConsumer::Deliver(Source* source, natsMsg* message) {
   }
   absl::Status status = Apply(event);
   if (status.ok()) {
-    natsMsg_Ack(message, nullptr);
+    Settle(client_->connection(), message, "+ACK");
     return;
   }
   logging::Warn("event handler failed", {{"event_id", event.event_id()},
@@ -182,7 +286,7 @@ void EventConsumer::Deliver(Source* source, natsMsg* message) {
     return;
   }
   const size_t step = std::min<size_t>(deliveries - 1, options_.nak_backoff.size() - 1);
-  natsMsg_NakWithDelay(message, absl::ToInt64Milliseconds(options_.nak_backoff[step]), nullptr);
+  Settle(client_->connection(), message, NakWithDelay(options_.nak_backoff[step]));
 }
 
 absl::Status EventConsumer::Apply(const common::v1::EventEnvelope& event) {

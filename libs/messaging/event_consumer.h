@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/v1/event.pb.h"
 #include "libs/messaging/event.h"
@@ -103,7 +104,14 @@ class EventConsumer {
 
  private:
   struct Source;
+  // Makes sure of the streams and the durable, and subscribes to the replies
+  // of the source's pull requests.
+  absl::Status Subscribe(Source* source);
   void Run(Source* source);
+  // Makes one pull request and delivers what arrives until the broker ends
+  // it (busy: up to fetch_batch events, whatever is there; idle: the next
+  // one). Returns how many events were delivered.
+  absl::StatusOr<int> Pull(Source* source, bool busy);
   void Deliver(Source* source, natsMsg* message);
   absl::Status DeadLetter(natsMsg* message, const std::string& error, int deliveries);
   const EventHandler* Find(const std::string& producer, const std::string& event_type) const;

@@ -46,12 +46,7 @@ OutboxRelay::OutboxRelay(storage::Store* store, NatsClient* client, RelayOptions
   }
 }
 
-OutboxRelay::~OutboxRelay() {
-  Stop(absl::ZeroDuration());
-  if (registry_ != nullptr) {
-    registry_->RemoveCallbackGauge("mesh_outbox_depth", {{"context", options_.context}});
-  }
-}
+OutboxRelay::~OutboxRelay() { Stop(absl::ZeroDuration()); }
 
 void OutboxRelay::Start() {
   if (options_.fault_crash_after_commit) {
@@ -81,6 +76,11 @@ void OutboxRelay::Stop(absl::Duration flush_timeout) {
   }
   cv_.notify_one();
   if (thread_.joinable()) thread_.join();
+  // The depth gauge reads the store from the scraping thread; services close
+  // the store once the relay has stopped, while /metrics is still served.
+  if (registry_ != nullptr) {
+    registry_->RemoveCallbackGauge("mesh_outbox_depth", {{"context", options_.context}});
+  }
 }
 
 void OutboxRelay::Run() {

@@ -53,7 +53,9 @@ class OutboxRelay {
 
   // Starts the thread and wakes it on every store commit that adds events.
   void Start();
-  // Publishes what is left for up to flush_timeout, then stops the thread.
+  // Publishes what is left for up to flush_timeout, then stops the thread
+  // and removes the depth gauge: once it returns, the relay no longer reads
+  // the store, which may then be closed.
   void Stop(absl::Duration flush_timeout = absl::Seconds(5));
 
   uint64_t published() const { return published_.load(); }

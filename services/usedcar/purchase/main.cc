@@ -82,8 +82,10 @@ int main(int argc, char** argv) {
   server.OnDrained([&] { store->reset(); });
   (*messaging)->Attach(server);
   server.OnDrained([&] { resolver.Stop(); });
-  resolver.Start(config.GetDuration("resolve_interval"));
+  // The resolver's first pass may commit events at once, and the relay sets
+  // the store's outbox listener as it starts: relay first.
   (*messaging)->Start();
+  resolver.Start(config.GetDuration("resolve_interval"));
   if (absl::Status started = server.Start(); !started.ok()) {
     mesh::logging::Error("cannot start", {{"error", started.ToString()}});
     return 1;
