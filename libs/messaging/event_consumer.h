@@ -108,9 +108,9 @@ class EventConsumer {
   // of the source's pull requests.
   absl::Status Subscribe(Source* source);
   void Run(Source* source);
-  // Makes one pull request and delivers what arrives until the broker ends
-  // it (busy: up to fetch_batch events, whatever is there; idle: the next
-  // one). Returns how many events were delivered.
+  // Makes one pull request (busy: up to fetch_batch events, whatever is
+  // there; idle: the next one) and delivers what arrives until the broker
+  // ends it or it expires. Returns how many events were delivered.
   absl::StatusOr<int> Pull(Source* source, bool busy);
   void Deliver(Source* source, natsMsg* message);
   absl::Status DeadLetter(natsMsg* message, const std::string& error, int deliveries);
