@@ -23,6 +23,11 @@ constexpr absl::Duration kIdleWait = absl::Seconds(1);
 // own expiry bounds the wait; what arrives later is delivered by the next
 // pull.
 constexpr absl::Duration kAnswerGrace = absl::Milliseconds(5);
+// Pull requests in a row that got no answer at all (no event, no status)
+// before the consumer provisions itself again. The broker occasionally drops
+// an expired request silently, so one is not enough; several seconds of
+// silence mean the durable or the path of the replies is gone.
+constexpr int kUnansweredLimit = 5;
 // The longest a consumer thread waits without looking at its stop flag.
 constexpr absl::Duration kStopCheck = absl::Milliseconds(200);
 
@@ -170,32 +175,61 @@ absl::Status EventConsumer::Subscribe(Source* source) {
 }
 
 void EventConsumer::Run(Source* source) {
-  absl::Duration backoff = absl::Milliseconds(100);
-  // Provision idempotently; retry while the broker is away.
-  while (!source->stop && source->subscription == nullptr) {
-    absl::Status ready = Subscribe(source);
-    if (!ready.ok()) {
-      logging::Warn("consumer waiting for the broker",
-                    {{"service", options_.service}, {"error", ready.ToString()}});
-      for (absl::Time until = absl::Now() + backoff; !source->stop && absl::Now() < until;) {
-        absl::SleepFor(absl::Milliseconds(50));
+  while (!source->stop) {
+    absl::Duration backoff = absl::Milliseconds(100);
+    // Provision idempotently; retry while the broker is away.
+    while (!source->stop && source->subscription == nullptr) {
+      absl::Status ready = Subscribe(source);
+      if (!ready.ok()) {
+        logging::Warn("consumer waiting for the broker",
+                      {{"service", options_.service}, {"error", ready.ToString()}});
+        for (absl::Time until = absl::Now() + backoff; !source->stop && absl::Now() < until;) {
+          absl::SleepFor(absl::Milliseconds(50));
+        }
+        backoff = std::min(backoff * 2, absl::Seconds(2));
       }
-      backoff = std::min(backoff * 2, absl::Seconds(2));
     }
-  }
-  if (source->subscription != nullptr) {
+    if (source->stop) break;
     logging::Info("consuming", {{"stream", StreamName(source->context)},
                                 {"durable", DurableName(options_.service)}});
-  }
-  bool busy = false;
-  while (!source->stop) {
-    absl::StatusOr<int> pulled = Pull(source, busy);
-    busy = pulled.ok() && *pulled > 0;
-    if (!pulled.ok()) absl::SleepFor(absl::Milliseconds(100));
+    Consume(source);
+    // Whatever broke (the durable deleted, the broker restarted without it,
+    // replies no longer reaching us), provisioning again mends it.
+    natsSubscription_Unsubscribe(source->subscription);
+    natsSubscription_Destroy(source->subscription);
+    source->subscription = nullptr;
+    if (registry_ != nullptr && !source->stop) {
+      registry_
+          ->GetCounter("mesh_consumer_resubscribes_total",
+                       "times a consumer provisioned its durable again after pulls failed",
+                       {{"service", options_.service}, {"producer", source->context}})
+          .Increment();
+    }
   }
 }
 
-absl::StatusOr<int> EventConsumer::Pull(Source* source, bool busy) {
+void EventConsumer::Consume(Source* source) {
+  bool busy = false;
+  int unanswered = 0;
+  while (!source->stop) {
+    absl::StatusOr<Pulled> pulled = Pull(source, busy);
+    if (!pulled.ok()) {
+      logging::Warn("pull failed; provisioning the consumer again",
+                    {{"stream", StreamName(source->context)}, {"error", pulled.status().ToString()}});
+      absl::SleepFor(absl::Milliseconds(100));
+      return;
+    }
+    busy = pulled->delivered > 0;
+    unanswered = pulled->answered ? 0 : unanswered + 1;
+    if (unanswered >= kUnansweredLimit) {
+      logging::Warn("the broker answers no pull requests; provisioning the consumer again",
+                    {{"stream", StreamName(source->context)}, {"requests", unanswered}});
+      return;
+    }
+  }
+}
+
+absl::StatusOr<EventConsumer::Pulled> EventConsumer::Pull(Source* source, bool busy) {
   const std::string reply = absl::StrCat(source->inbox, ".", ++source->requests);
   const int batch = busy ? options_.fetch_batch : 1;
   const absl::Duration wait = busy ? kBusyWait : kIdleWait;
@@ -210,7 +244,8 @@ absl::StatusOr<int> EventConsumer::Pull(Source* source, bool busy) {
                                                                reply.c_str(), request.c_str()),
                            "send pull request"));
   const absl::Time give_up = absl::Now() + wait + kAnswerGrace;
-  int delivered = 0;
+  Pulled pulled;
+  int& delivered = pulled.delivered;
   while (!source->stop) {
     const absl::Duration left = give_up - absl::Now();
     if (left <= absl::ZeroDuration()) break;
@@ -227,16 +262,18 @@ absl::StatusOr<int> EventConsumer::Pull(Source* source, bool busy) {
       const std::string code(status, strnlen(status, 3));
       natsMsg_Destroy(message);
       if (!current) continue;
-      if (code == "404" || code == "408") return delivered;
+      pulled.answered = true;
+      if (code == "404" || code == "408") return pulled;
       return absl::UnavailableError(absl::StrCat("pull request ended with status ", code));
     }
     // Late events of a request given up on are deliveries all the same; they
     // count towards this request's batch.
     Deliver(source, message);
     natsMsg_Destroy(message);
-    if (++delivered == batch) return delivered;
+    pulled.answered = true;
+    if (++delivered == batch) return pulled;
   }
-  return delivered;
+  return pulled;
 }
 
 void EventConsumer::Deliver(Source* source, natsMsg* message) {

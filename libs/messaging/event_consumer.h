@@ -107,11 +107,20 @@ class EventConsumer {
   // Makes sure of the streams and the durable, and subscribes to the replies
   // of the source's pull requests.
   absl::Status Subscribe(Source* source);
+  // The source's thread: provisions, consumes, and provisions again when
+  // consuming breaks, until stopped.
   void Run(Source* source);
+  // Pulls until a pull fails or several in a row go unanswered.
+  void Consume(Source* source);
+  struct Pulled {
+    int delivered = 0;
+    // Whether the broker answered the request (an event or a status).
+    bool answered = false;
+  };
   // Makes one pull request (busy: up to fetch_batch events, whatever is
   // there; idle: the next one) and delivers what arrives until the broker
-  // ends it or it expires. Returns how many events were delivered.
-  absl::StatusOr<int> Pull(Source* source, bool busy);
+  // ends it or it expires.
+  absl::StatusOr<Pulled> Pull(Source* source, bool busy);
   void Deliver(Source* source, natsMsg* message);
   absl::Status DeadLetter(natsMsg* message, const std::string& error, int deliveries);
   const EventHandler* Find(const std::string& producer, const std::string& event_type) const;

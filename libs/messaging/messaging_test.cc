@@ -281,6 +281,43 @@ TEST_F(MessagingTest, RelayStop_DepthGaugeRemoved_StoreMayClose) {
   EXPECT_EQ(registry.RenderText().find("mesh_outbox_depth"), std::string::npos);
 }
 
+// A relay keeps acked rows and republishes them after a restart, but only
+// while the stream's Msg-Id window still holds their ids: older ones would be
+// stored a second time.
+TEST_F(MessagingTest, Retain_RestartAfterTheDuplicateWindow_StreamHoldsEachEventOnce) {
+  // The stream exists already with a one-second window (the relay reads it).
+  jsStreamConfig config;
+  jsStreamConfig_Init(&config);
+  const std::string name = StreamName(kProducer);
+  const std::string subject = absl::StrCat(kProducer, ".>");
+  const char* subjects[] = {subject.c_str()};
+  config.Name = name.c_str();
+  config.Subjects = subjects;
+  config.SubjectsLen = 1;
+  config.Storage = js_FileStorage;
+  config.Duplicates = absl::ToInt64Nanoseconds(absl::Seconds(1));
+  ASSERT_EQ(js_AddStream(nullptr, producer_client_->jetstream(), &config, nullptr, nullptr),
+            NATS_OK);
+  auto relay = StartRelay(absl::Minutes(1));
+  Produce(1, 20);
+  WaitFor([&] { return relay->pending() == 0; });
+  relay.reset();
+  absl::SleepFor(absl::Milliseconds(1500));  // past the window
+
+  relay = StartRelay(absl::Minutes(1));
+  EXPECT_EQ(relay->pending(), 0u) << "the rows acked before the restart are known as acked";
+  Produce(21, 5);
+  WaitFor([&] { return relay->pending() == 0; });
+  auto side = StartSide("consumer");
+  WaitFor([&] { return Applied(*side).size() >= 25; });
+  jsStreamInfo* info = nullptr;
+  ASSERT_EQ(js_GetStreamInfo(&info, producer_client_->jetstream(), name.c_str(), nullptr, nullptr),
+            NATS_OK);
+  EXPECT_EQ(info->State.Msgs, 25u);
+  jsStreamInfo_Destroy(info);
+  EXPECT_EQ(Applied(*side), Range(1, 25));
+}
+
 TEST_F(MessagingTest, Retain_RowsOlderThanTheWindow_ArePurged) {
   auto relay = StartRelay(absl::Milliseconds(200));
   Produce(1, 30);
@@ -415,6 +452,40 @@ TEST_F(MessagingTest, EnsureStream_ManyAtOnce_EveryCallerSucceeds) {
     for (auto& thread : threads) thread.join();
     for (const absl::Status& status : results) EXPECT_TRUE(status.ok()) << context << ": " << status;
   }
+}
+
+// A replay (the durable deleted and made again) followed at once by a broker
+// crash: the consumer must go on pulling, through the restart, to the end.
+TEST_F(MessagingTest, ReplayThenBrokerKilled_ConsumerResumesAndAppliesEveryEventOnce) {
+  auto relay = StartRelay();
+  auto side = StartSide("consumer");
+  Produce(1, 3000);
+  WaitFor([&] { return Applied(*side).size() >= 3000; }, absl::Seconds(60));
+  ASSERT_TRUE(side->consumer->Rewind().ok());
+  absl::SleepFor(absl::Milliseconds(50));
+  nats_->Kill();
+  ASSERT_TRUE(nats_->Restart().ok());
+  Produce(3001, 100);
+  WaitFor([&] { return Applied(*side).size() >= 3100; }, absl::Seconds(60));
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(Applied(*side), Range(1, 3100));
+}
+
+// The durable vanishes under a running consumer (deleted by an operator, or
+// a broker that came back without it): the consumer must make it again and go
+// on, applying what it already applied no second time.
+TEST_F(MessagingTest, DurableDeletedUnderneath_ConsumerProvisionsAgainAndGoesOn) {
+  auto relay = StartRelay();
+  auto side = StartSide("consumer");
+  Produce(1, 50);
+  WaitFor([&] { return Applied(*side).size() >= 50; });
+  ASSERT_EQ(js_DeleteConsumer(producer_client_->jetstream(), StreamName(kProducer).c_str(),
+                              DurableName("test.consumer").c_str(), nullptr, nullptr),
+            NATS_OK);
+  Produce(51, 50);
+  WaitFor([&] { return Applied(*side).size() >= 100; }, absl::Seconds(30));
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(Applied(*side), Range(1, 100));
 }
 
 }  // namespace

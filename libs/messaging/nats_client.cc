@@ -5,13 +5,16 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "libs/status/status.h"
 
 namespace mesh::messaging {
 namespace {
 
 void OnConnected(natsConnection*, void*) {}
 
-constexpr int64_t kDuplicateWindowNanos = 120LL * 1000 * 1000 * 1000;
+// Longer than the relays' default retention (2 minutes, the broker's sync
+// schedule) plus a margin, so every retained row can be republished safely.
+constexpr int64_t kDuplicateWindowNanos = 180LL * 1000 * 1000 * 1000;
 
 absl::Status AddStream(NatsClient& client, const std::string& name, const std::string& subject) {
   jsStreamConfig config;
@@ -121,6 +124,17 @@ bool NatsClient::connected() const {
 
 absl::Status EnsureStream(NatsClient& client, std::string_view context) {
   return AddStream(client, StreamName(context), absl::StrCat(std::string(context), ".>"));
+}
+
+absl::StatusOr<absl::Duration> DuplicateWindow(NatsClient& client, std::string_view context) {
+  jsStreamInfo* info = nullptr;
+  jsErrCode js_error = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&info, client.jetstream(), StreamName(context).c_str(), nullptr,
+                                  &js_error);
+  RETURN_IF_ERROR(FromNats(s, absl::StrCat("stream info ", StreamName(context)), js_error));
+  const absl::Duration window = absl::Nanoseconds(info->Config->Duplicates);
+  jsStreamInfo_Destroy(info);
+  return window;
 }
 
 absl::Status EnsureDeadLetterStream(NatsClient& client, std::string_view service) {

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "nats/nats.h"
 
 namespace mesh::messaging {
@@ -49,9 +50,12 @@ std::string DurableName(std::string_view service);
 std::string DeadLetterStream(std::string_view service);
 std::string DeadLetterSubject(std::string_view service);
 
-// Creates the context's stream if missing (file storage, a two-minute
+// Creates the context's stream if missing (file storage, a three-minute
 // duplicate window for Msg-Id). Idempotent; UNAVAILABLE while the broker is down.
 absl::Status EnsureStream(NatsClient& client, std::string_view context);
+// The Msg-Id duplicate window of the context's stream as it is (a stream made
+// elsewhere, e.g. by the Helm chart, may have another).
+absl::StatusOr<absl::Duration> DuplicateWindow(NatsClient& client, std::string_view context);
 absl::Status EnsureDeadLetterStream(NatsClient& client, std::string_view service);
 
 // Maps a nats.c status (and JetStream error code, when known) to absl.

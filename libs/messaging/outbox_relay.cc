@@ -17,6 +17,9 @@ namespace {
 // The exit code of the commit-before-publish fault drill (purchase's
 // crash-after-charge drill exits 86).
 constexpr int kFaultCrashExitCode = 87;
+// Retained rows are republished only while the broker's Msg-Id window will
+// still hold their id when it gets them: this much younger than the window.
+constexpr absl::Duration kRepublishMargin = absl::Seconds(15);
 
 // Counts the broker's answers to one batch of asynchronous publishes.
 struct AckTally {
@@ -39,6 +42,16 @@ void OnAck(jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr* error, void* closur
 OutboxRelay::OutboxRelay(storage::Store* store, NatsClient* client, RelayOptions options,
                          metrics::Registry* registry)
     : store_(store), client_(client), options_(std::move(options)), registry_(registry) {
+  // Rows a previous process saw acked and kept.
+  acked_through_ = store_->OutboxAcked();
+  uint64_t kept = 0;
+  absl::Status counted = store_->ScanOutbox(0, [&](uint64_t seq, std::string_view) {
+    if (seq > acked_through_) return false;
+    ++kept;
+    return true;
+  });
+  if (!counted.ok()) logging::Warn("cannot count retained outbox rows", {{"error", counted.ToString()}});
+  retained_ = kept;
   if (registry_ != nullptr) {
     registry_->AddCallbackGauge("mesh_outbox_depth", "events waiting in the outbox",
                                 {{"context", options_.context}},
@@ -90,13 +103,15 @@ void OutboxRelay::Run() {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_ && (pending() == 0 || absl::Now() >= flush_deadline_)) break;
     }
-    absl::StatusOr<int> sent = PublishBatch();
-    if (options_.retain > absl::ZeroDuration() && absl::Now() - last_purge_ > absl::Seconds(1)) {
+    // Purging first means rows that aged out while the service was down are
+    // gone before anything is republished.
+    if (retained_.load() > 0 && absl::Now() - last_purge_ > absl::Seconds(1)) {
       last_purge_ = absl::Now();
       if (absl::Status purged = Purge(); !purged.ok()) {
         logging::Warn("cannot purge retained outbox rows", {{"error", purged.ToString()}});
       }
     }
+    absl::StatusOr<int> sent = PublishBatch();
     if (sent.ok() && *sent > 0) {
       backoff = absl::Milliseconds(50);
       continue;  // more rows may be waiting
@@ -130,23 +145,47 @@ absl::StatusOr<int> OutboxRelay::PublishBatch() {
     std::string event_id;
     std::string subject;
     std::string data;
+    bool stale = false;
   };
+  if (!stream_ready_) {
+    // Nothing to publish: no need for the broker yet.
+    bool any = false;
+    RETURN_IF_ERROR(store_->ScanOutbox(scan_after_, [&](uint64_t, std::string_view) {
+      any = true;
+      return false;
+    }));
+    if (!any) return 0;
+    RETURN_IF_ERROR(EnsureStream(*client_, options_.context));
+    ASSIGN_OR_RETURN(absl::Duration window, DuplicateWindow(*client_, options_.context));
+    republish_limit_ = window - kRepublishMargin;
+    if (options_.retain > republish_limit_) {
+      logging::Warn("outbox_retain is longer than the stream's duplicate window allows; older "
+                    "rows are not republished",
+                    {{"context", options_.context},
+                     {"retain", absl::FormatDuration(options_.retain)},
+                     {"duplicate_window", absl::FormatDuration(window)}});
+    }
+    stream_ready_ = true;
+  }
   std::vector<Row> rows;
-  RETURN_IF_ERROR(store_->ScanOutbox(acked_through_, [&](uint64_t seq, std::string_view bytes) {
+  const absl::Time too_old = absl::Now() - republish_limit_;
+  RETURN_IF_ERROR(store_->ScanOutbox(scan_after_, [&](uint64_t seq, std::string_view bytes) {
     common::v1::EventEnvelope event;
     Row row{seq, "", "", std::string(bytes)};
     if (event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
       row.event_id = event.event_id();
       row.subject = Subject(options_.context, event.event_type());
+      // Acked before, and too old for the broker to drop as a duplicate: it
+      // is in the stream unless the broker lost it, and the stream must not
+      // hold it twice. The commit time bounds the broker's receipt time.
+      row.stale = seq <= acked_through_ && absl::FromUnixSeconds(event.occur_time().seconds()) +
+                                                   absl::Nanoseconds(event.occur_time().nanos()) <
+                                               too_old;
     }
     rows.push_back(std::move(row));
     return static_cast<int>(rows.size()) < options_.batch_size;
   }));
   if (rows.empty()) return 0;
-  if (!stream_ready_) {
-    RETURN_IF_ERROR(EnsureStream(*client_, options_.context));
-    stream_ready_ = true;
-  }
 
   // A context of our own, so that waiting for this batch's acks waits for
   // nothing else published on the connection.
@@ -163,9 +202,9 @@ absl::StatusOr<int> OutboxRelay::PublishBatch() {
   int sent = 0;
   absl::Status status;
   for (const Row& row : rows) {
-    if (row.subject.empty()) {
+    if (row.subject.empty() || row.stale) {
       // Unreadable rows cannot be published; skipping them keeps the rest flowing.
-      logging::Error("outbox row does not parse; dropped", {{"seq", row.seq}});
+      if (!row.stale) logging::Error("outbox row does not parse; dropped", {{"seq", row.seq}});
       ++sent;
       tally.acked.fetch_add(1);
       continue;
@@ -203,11 +242,18 @@ absl::StatusOr<int> OutboxRelay::PublishBatch() {
   // Every row of the batch is in the stream: delete them, or keep them for
   // the retention window (a failed batch is republished from its first row;
   // Msg-Id drops duplicates).
+  const uint64_t last = rows.back().seq;
+  scan_after_ = last;
   if (options_.retain > absl::ZeroDuration()) {
-    acked_through_ = rows.back().seq;
-    retained_ += rows.size();
+    if (last > acked_through_) {
+      RETURN_IF_ERROR(store_->SetOutboxAcked(last));
+      retained_ += static_cast<uint64_t>(
+          std::count_if(rows.begin(), rows.end(), [&](const Row& row) { return row.seq > acked_through_; }));
+      acked_through_ = last;
+    }
   } else {
-    RETURN_IF_ERROR(store_->DeleteOutboxThrough(rows.back().seq));
+    RETURN_IF_ERROR(store_->DeleteOutboxThrough(last));
+    retained_ = 0;
   }
   published_ += rows.size();
   if (registry_ != nullptr) {

@@ -34,8 +34,10 @@ struct RelayOptions {
   // Keep acked rows this long, and publish them again after a restart. A
   // broker that acks before fsync (nats-server 2.9 has no sync_interval) can
   // lose acked events in an OS crash; republishing closes that gap, and the
-  // broker's Msg-Id window or the consumers' inbox drop what it did keep.
-  // Zero deletes rows as soon as they are acked.
+  // broker's Msg-Id window drops what it did keep. Only rows young enough for
+  // that window to still hold their id are republished (the relay reads the
+  // stream's window), so a stream never stores an event twice; older ones
+  // are purged. Zero deletes rows as soon as they are acked.
   absl::Duration retain = absl::ZeroDuration();
   // Fault drill: the process exits with code 87 right after the first
   // commit that adds outbox rows, before the relay publishes them (the relay
@@ -59,7 +61,7 @@ class OutboxRelay {
   void Stop(absl::Duration flush_timeout = absl::Seconds(5));
 
   uint64_t published() const { return published_.load(); }
-  // Rows not yet acked by the broker in this process's lifetime.
+  // Rows the broker has not acked yet.
   uint64_t pending() const { return store_->OutboxDepth() - retained_.load(); }
 
  private:
@@ -80,10 +82,16 @@ class OutboxRelay {
   bool pending_ = false;
   absl::Time flush_deadline_ = absl::InfiniteFuture();
   bool stream_ready_ = false;
+  // Rows younger than this are still within the stream's duplicate window
+  // when the broker gets them: the window less a margin for the publish.
+  absl::Duration republish_limit_ = absl::ZeroDuration();
   std::atomic<uint64_t> published_{0};
-  // Rows up to this sequence are acked (and retained). Starts at zero in
-  // every process, so retained rows are published again after a restart.
+  // Rows up to this sequence are in the stream (persisted in the store, so a
+  // restart knows it); those kept for options_.retain are counted in
+  // retained_. The relay publishes rows after scan_after_, which starts at
+  // zero in every process: retained rows go out again first.
   uint64_t acked_through_ = 0;
+  uint64_t scan_after_ = 0;
   std::atomic<uint64_t> retained_{0};
   absl::Time last_purge_ = absl::InfinitePast();
 };

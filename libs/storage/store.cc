@@ -20,6 +20,9 @@ absl::Status FromRocksDb(const rocksdb::Status& status, std::string_view context
   return absl::InternalError(message);
 }
 
+// Keys of the default column family, beside the outbox.
+constexpr char kOutboxAckedKey[] = "outbox_acked";
+
 std::string OutboxKey(uint64_t seq) {
   std::string key(8, '\0');
   for (int i = 7; i >= 0; --i) {
@@ -93,6 +96,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   std::string persisted;
   if (store->db_->Get(rocksdb::ReadOptions(), "outbox_seq", &persisted).ok()) {
     store->last_outbox_seq_ = std::max(store->last_outbox_seq_, DecodeOutboxKey(persisted));
+  }
+  if (store->db_->Get(rocksdb::ReadOptions(), kOutboxAckedKey, &persisted).ok()) {
+    store->outbox_acked_ = DecodeOutboxKey(persisted);
   }
   return store;
 }
@@ -203,6 +209,15 @@ absl::Status Store::DeleteOutboxThrough(uint64_t up_to) {
   if (deleted == 0) return absl::OkStatus();
   RETURN_IF_ERROR(FromRocksDb(db_->Write(write_options_, &batch), "delete outbox"));
   outbox_depth_ -= deleted;
+  return absl::OkStatus();
+}
+
+absl::Status Store::SetOutboxAcked(uint64_t through) {
+  rocksdb::WriteOptions unsynced = write_options_;
+  unsynced.sync = false;
+  RETURN_IF_ERROR(FromRocksDb(db_->Put(unsynced, kOutboxAckedKey, OutboxKey(through)),
+                              "record outbox acked"));
+  outbox_acked_ = through;
   return absl::OkStatus();
 }
 

@@ -92,6 +92,13 @@ class Store {
   uint64_t OutboxDepth() const;
   // Deletes outbox rows with sequence <= up_to (after the broker acked them).
   absl::Status DeleteOutboxThrough(uint64_t up_to);
+  // The highest outbox sequence the broker has acked, as last recorded: a
+  // relay that keeps acked rows (RelayOptions::retain) knows after a restart
+  // which of them are already in the stream. Recorded without fsync: an OS
+  // crash may roll it back, which only republishes rows the broker drops as
+  // duplicates. Zero until recorded.
+  uint64_t OutboxAcked() const { return outbox_acked_.load(); }
+  absl::Status SetOutboxAcked(uint64_t through);
   // Visits outbox rows in commit order, starting after the given sequence.
   // Only rows below every commit still in flight are visible, so a reader
   // never sees a higher sequence before a lower one lands.
@@ -127,6 +134,7 @@ class Store {
   // first sequence → last sequence of each commit still writing.
   std::map<uint64_t, uint64_t> in_flight_;
   std::atomic<uint64_t> outbox_depth_{0};
+  std::atomic<uint64_t> outbox_acked_{0};
   std::function<void()> outbox_listener_;
 };
 

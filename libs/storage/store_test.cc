@@ -94,6 +94,14 @@ TEST_F(StoreTest, Outbox_KeepsCommitOrderAcrossReopenAndDeletes) {
   EXPECT_EQ(store_->OutboxDepth(), 1u);
 }
 
+TEST_F(StoreTest, OutboxAcked_SurvivesReopen_ZeroUntilSet) {
+  EXPECT_EQ(store_->OutboxAcked(), 0u);
+  ASSERT_TRUE(store_->SetOutboxAcked(42).ok());
+  EXPECT_EQ(store_->OutboxAcked(), 42u);
+  Reopen();
+  EXPECT_EQ(store_->OutboxAcked(), 42u);
+}
+
 TEST_F(StoreTest, Outbox_ConcurrentCommits_AnIncrementalReaderMissesNothing) {
   constexpr int kThreads = 8;
   constexpr int kPerThread = 1000;
