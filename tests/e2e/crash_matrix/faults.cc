@@ -12,6 +12,9 @@ namespace {
 // The exit codes of the drills (services/usedcar/purchase and libs/messaging).
 constexpr int kCrashAfterChargeExit = 86;
 constexpr int kCrashAfterCommitExit = 87;
+// Operations the clients may start after a drill is armed, at least: a drill
+// fires only when traffic reaches its spot.
+constexpr int64_t kOpsForADrill = 64;
 
 }  // namespace
 
@@ -99,7 +102,14 @@ std::vector<FaultRecord> FaultInjector::Run(const std::vector<Fault>& plan,
     record.injected_at = Since();
     Inject(record);
     // The clients go on while the process comes back: they see the outage.
-    dispatcher.HoldAt(i + 1 < plan.size() ? plan[i + 1].point : INT64_MAX);
+    // A drill fires only on traffic, so it gets some even when the next
+    // fault's point is already reached.
+    int64_t hold = i + 1 < plan.size() ? plan[i + 1].point : INT64_MAX;
+    if (record.fault.kind == FaultKind::kCrashAfterCharge ||
+        record.fault.kind == FaultKind::kCrashAfterCommit) {
+      hold = std::max(hold, record.handed_out + kOpsForADrill);
+    }
+    dispatcher.HoldAt(hold);
     Recover(record);
     record.recovered_at = Since();
     records.push_back(std::move(record));
