@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "libs/status/status.h"
 #include "libs/testing/ports.h"
 
 namespace mesh::crash_matrix {
@@ -162,16 +163,17 @@ bool Cluster::Running(const std::string& name) {
   return it != processes_.end() && it->second != nullptr && it->second->Running();
 }
 
-absl::StatusOr<int> Cluster::Terminate(const std::string& name, absl::Duration grace) {
-  testing::Process* process = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = processes_.find(name);
-    if (it == processes_.end() || it->second == nullptr) {
-      return absl::FailedPreconditionError(absl::StrCat(name, " was never started"));
-    }
-    process = it->second.get();
+absl::StatusOr<testing::Process*> Cluster::Started(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = processes_.find(name);
+  if (it == processes_.end() || it->second == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(name, " was never started"));
   }
+  return it->second.get();
+}
+
+absl::StatusOr<int> Cluster::Terminate(const std::string& name, absl::Duration grace) {
+  ASSIGN_OR_RETURN(testing::Process * process, Started(name));
   return process->Terminate(grace);
 }
 
@@ -182,15 +184,7 @@ void Cluster::Kill(const std::string& name) {
 }
 
 absl::StatusOr<int> Cluster::WaitExit(const std::string& name, absl::Duration timeout) {
-  testing::Process* process = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = processes_.find(name);
-    if (it == processes_.end() || it->second == nullptr) {
-      return absl::FailedPreconditionError(absl::StrCat(name, " was never started"));
-    }
-    process = it->second.get();
-  }
+  ASSIGN_OR_RETURN(testing::Process * process, Started(name));
   return process->Wait(timeout);
 }
 

@@ -100,6 +100,8 @@ class Cluster {
 
  private:
   explicit Cluster(ClusterOptions options) : options_(std::move(options)) {}
+  // The process of a service started before; FAILED_PRECONDITION otherwise.
+  absl::StatusOr<testing::Process*> Started(const std::string& name) const;
 
   ClusterOptions options_;
   std::unique_ptr<testing::NatsServer> nats_;
