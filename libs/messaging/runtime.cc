@@ -57,9 +57,15 @@ absl::StatusOr<std::unique_ptr<MessagingRuntime>> MessagingRuntime::Create(
 
 MessagingRuntime::~MessagingRuntime() { Stop(); }
 
-void MessagingRuntime::Attach(server::Server& server) {
+void MessagingRuntime::Attach(server::Server& server, std::unique_ptr<storage::Store>& store,
+                              std::function<void()> before_close) {
   server.AddService(dead_letters_.get());
-  server.OnDrained([this] { Stop(); });
+  server.SetReadiness([&store] { return store->Check(); });
+  server.OnDrained([this, &store, before_close = std::move(before_close)] {
+    Stop();
+    if (before_close) before_close();
+    store.reset();
+  });
 }
 
 void MessagingRuntime::Start() {

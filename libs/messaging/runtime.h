@@ -3,6 +3,7 @@
 // other contexts' events, and the dead-letter admin service.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -38,9 +39,13 @@ class MessagingRuntime {
   OutboxRelay& relay() { return *relay_; }
   NatsClient& client() { return *client_; }
 
-  // Serves the dead-letter admin service and, on shutdown, stops consuming
-  // and flushes the outbox once in-flight calls have drained.
-  void Attach(server::Server& server);
+  // Serves the dead-letter admin service and ties the store's life to the
+  // server: readiness is the store's, and once in-flight calls have drained,
+  // consuming stops, the outbox flushes, `before_close` runs (a service's own
+  // worker that writes to the store), and the store closes, in that order.
+  // Drained hooks the caller adds afterwards run before all of this.
+  void Attach(server::Server& server, std::unique_ptr<storage::Store>& store,
+              std::function<void()> before_close = nullptr);
   // Starts the relay and the consumer; never blocks on the broker.
   void Start();
   // Stops consuming, then publishes what is left (up to the flush timeout).

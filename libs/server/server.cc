@@ -183,6 +183,15 @@ void Server::RequestShutdown() {
   if (g_signal_pipe[1] >= 0) OnSignal(0);
 }
 
+int Server::Run() {
+  if (absl::Status started = Start(); !started.ok()) {
+    logging::Error("cannot start", {{"error", started.ToString()}});
+    return 1;
+  }
+  Wait();
+  return 0;
+}
+
 void Server::Wait() {
   if (server_ == nullptr) return;
   for (;;) {

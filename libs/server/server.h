@@ -69,6 +69,9 @@ class Server {
 
   // Blocks until a shutdown is requested, then runs the shutdown sequence.
   void Wait();
+  // Start, then Wait: main's last line. Returns the process's exit code: 1
+  // (after logging "cannot start") when the server cannot start, else 0.
+  int Run();
   // Safe from any thread; the signal handler does the same.
   void RequestShutdown();
 

@@ -57,14 +57,7 @@ int main(int argc, char** argv) {
   if (!messaging.ok()) return 1;
   mesh::server::Server server(mesh::server::ServerOptionsFromConfig("billing", config));
   server.AddService(&service);
-  server.SetReadiness([&store] { return store->Check(); });
-  server.OnDrained([&store] { store.reset(); });
-  (*messaging)->Attach(server);
+  (*messaging)->Attach(server, store);
   (*messaging)->Start();
-  if (absl::Status started = server.Start(); !started.ok()) {
-    mesh::logging::Error("cannot start", {{"error", started.ToString()}});
-    return 1;
-  }
-  server.Wait();
-  return 0;
+  return server.Run();
 }

@@ -93,12 +93,9 @@ int main(int argc, char** argv) {
   NotificationService service(&repository);
   mesh::server::Server server(mesh::server::ServerOptionsFromConfig("notification", config));
   server.AddService(&service);
-  server.SetReadiness([&] { return (*store)->Check(); });
-  // Drain hooks run newest first: stop consuming, then stop sending, then
-  // close the store both of them write to.
-  server.OnDrained([&] { store->reset(); });
-  server.OnDrained([&] { sender.Stop(); });
-  (*runtime)->Attach(server);
+  // Once drained: stop consuming, then stop sending, then close the store
+  // both of them write to.
+  (*runtime)->Attach(server, *store, [&] { sender.Stop(); });
   if (absl::Status started = server.Start(); !started.ok()) {
     mesh::logging::Error("cannot start", {{"error", started.ToString()}});
     return 1;

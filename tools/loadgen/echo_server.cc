@@ -16,10 +16,5 @@ int main(int argc, char** argv) {
   mesh::loadgen::EchoService service;
   mesh::server::Server server(mesh::server::ServerOptionsFromConfig("echo_server", config));
   server.AddService(&service);
-  if (absl::Status started = server.Start(); !started.ok()) {
-    mesh::logging::Error("cannot start", {{"error", started.ToString()}});
-    return 1;
-  }
-  server.Wait();
-  return 0;
+  return server.Run();
 }

@@ -43,17 +43,9 @@ int main(int argc, char** argv) {
 
   mesh::server::Server server(mesh::server::ServerOptionsFromConfig("dashboard", config));
   server.AddService(&service);
-  server.SetReadiness([&] { return (*store)->Check(); });
-  // End the watch streams as shutdown begins, so draining does not wait for
-  // them; drained hooks then run newest first: stop consuming, close the store.
+  // End the watch streams as shutdown begins, so draining does not wait for them.
   server.OnShutdown([&] { service.Shutdown(); });
-  server.OnDrained([&] { store->reset(); });
-  (*messaging)->Attach(server);
+  (*messaging)->Attach(server, *store);
   (*messaging)->Start();
-  if (absl::Status started = server.Start(); !started.ok()) {
-    mesh::logging::Error("cannot start", {{"error", started.ToString()}});
-    return 1;
-  }
-  server.Wait();
-  return 0;
+  return server.Run();
 }

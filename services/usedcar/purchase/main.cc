@@ -76,20 +76,13 @@ int main(int argc, char** argv) {
 
   mesh::server::Server server(mesh::server::ServerOptionsFromConfig("purchase", config));
   server.AddService(&service);
-  server.SetReadiness([&] { return (*store)->Check(); });
-  // Drained hooks run newest first: stop the resolver, stop consuming and
-  // flush the outbox, then close the store.
-  server.OnDrained([&] { store->reset(); });
-  (*messaging)->Attach(server);
+  (*messaging)->Attach(server, *store);
+  // Added after Attach, so it runs first: the resolver stops before consuming
+  // stops, the outbox flushes and the store closes.
   server.OnDrained([&] { resolver.Stop(); });
   // The resolver's first pass may commit events at once, and the relay sets
   // the store's outbox listener as it starts: relay first.
   (*messaging)->Start();
   resolver.Start(config.GetDuration("resolve_interval"));
-  if (absl::Status started = server.Start(); !started.ok()) {
-    mesh::logging::Error("cannot start", {{"error", started.ToString()}});
-    return 1;
-  }
-  server.Wait();
-  return 0;
+  return server.Run();
 }

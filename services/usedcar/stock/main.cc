@@ -37,16 +37,7 @@ int main(int argc, char** argv) {
 
   mesh::server::Server server(mesh::server::ServerOptionsFromConfig("stock", config));
   server.AddService(&service);
-  server.SetReadiness([&] { return (*store)->Check(); });
-  // Drained hooks run newest first: the runtime stops consuming and flushes
-  // the outbox before the store it reads is closed.
-  server.OnDrained([&] { store->reset(); });
-  (*runtime)->Attach(server);
+  (*runtime)->Attach(server, *store);
   (*runtime)->Start();
-  if (absl::Status started = server.Start(); !started.ok()) {
-    mesh::logging::Error("cannot start", {{"error", started.ToString()}});
-    return 1;
-  }
-  server.Wait();
-  return 0;
+  return server.Run();
 }
