@@ -75,6 +75,8 @@ struct EventConsumer::Source {
   std::string inbox;
   uint64_t requests = 0;
   natsSubscription* subscription = nullptr;
+  // Reply subjects of events applied (their fsync deferred) and not yet acked.
+  std::vector<std::string> applied;
   std::thread thread;
   std::atomic<bool> stop{false};
 };
@@ -213,6 +215,7 @@ void EventConsumer::Consume(Source* source) {
   int unanswered = 0;
   while (!source->stop) {
     absl::StatusOr<Pulled> pulled = Pull(source, busy);
+    AckApplied(source);
     if (!pulled.ok()) {
       logging::Warn("pull failed; provisioning the consumer again",
                     {{"stream", StreamName(source->context)}, {"error", pulled.status().ToString()}});
@@ -309,9 +312,10 @@ void EventConsumer::Deliver(Source* source, natsMsg* message) {
     give_up(absl::StrCat("delivered ", deliveries, " times without success"));
     return;
   }
-  absl::Status status = Apply(event);
+  absl::Status status = ApplyEvent(event, /*defer_sync=*/true);
   if (status.ok()) {
-    Settle(client_->connection(), message, "+ACK");
+    const char* reply = natsMsg_GetReply(message);
+    if (reply != nullptr && *reply != '\0') source->applied.emplace_back(reply);
     return;
   }
   logging::Warn("event handler failed", {{"event_id", event.event_id()},
@@ -326,7 +330,29 @@ void EventConsumer::Deliver(Source* source, natsMsg* message) {
   Settle(client_->connection(), message, NakWithDelay(options_.nak_backoff[step]));
 }
 
+void EventConsumer::AckApplied(Source* source) {
+  if (source->applied.empty()) return;
+  absl::Status synced = store_->Sync();
+  if (synced.ok()) {
+    for (const std::string& reply : source->applied) {
+      natsConnection_PublishString(client_->connection(), reply.c_str(), "+ACK");
+    }
+  } else {
+    // Not acked, so redelivered after the ack wait; by then the store either
+    // synced them (the redelivery is a duplicate) or lost them (applied anew).
+    logging::Error("cannot make applied events durable; leaving them unacked",
+                   {{"stream", StreamName(source->context)},
+                    {"events", static_cast<int>(source->applied.size())},
+                    {"error", synced.ToString()}});
+  }
+  source->applied.clear();
+}
+
 absl::Status EventConsumer::Apply(const common::v1::EventEnvelope& event) {
+  return ApplyEvent(event, /*defer_sync=*/false);
+}
+
+absl::Status EventConsumer::ApplyEvent(const common::v1::EventEnvelope& event, bool defer_sync) {
   const EventHandler* handler = Find(event.producer(), event.event_type());
   if (handler == nullptr) return absl::OkStatus();
   if (event.event_id().empty()) return absl::InvalidArgumentError("event_id is empty");
@@ -349,6 +375,7 @@ absl::Status EventConsumer::Apply(const common::v1::EventEnvelope& event) {
         absl::StrCat("fault drill: failing every ", event.event_type(), " event"));
   }
   storage::UnitOfWork work;
+  if (defer_sync) work.DeferSync();
   if (!options_.fault_skip_inbox) work.MarkInbox(event.event_id());
   RETURN_IF_ERROR((*handler)(event, work));
   if (registry_ != nullptr) {

@@ -7,7 +7,10 @@
 //   - an event already in the store's inbox is acked and skipped;
 //   - otherwise the handler runs with a unit of work that already carries the
 //     inbox mark; it adds its effect and commits that work itself, so effect
-//     and mark land in one WriteBatch. Then the message is acked;
+//     and mark land in one WriteBatch. The commit defers its fsync: once a
+//     pull request's events are applied, one Store::Sync makes them all
+//     durable, and only then are they acked (one fsync per batch, not per
+//     event);
 //   - a handler error is Nak'ed with backoff; after max_deliver deliveries
 //     (or at once, for INVALID_ARGUMENT: an event that can never apply) the
 //     message goes to DLQ.<service> with the error, and is terminated there.
@@ -92,7 +95,7 @@ class EventConsumer {
   void Stop();
 
   // Applies one event as a delivery would (inbox check, handler, commit),
-  // without the broker. Used to replay dead letters.
+  // without the broker, and durably. Used to replay dead letters.
   absl::Status Apply(const common::v1::EventEnvelope& event);
 
   // Deletes the durables and starts them again from the first message of each
@@ -122,6 +125,10 @@ class EventConsumer {
   // ends it or it expires.
   absl::StatusOr<Pulled> Pull(Source* source, bool busy);
   void Deliver(Source* source, natsMsg* message);
+  // Makes the source's applied events durable with one fsync, then acks them.
+  void AckApplied(Source* source);
+  // Apply, with the commit's fsync deferred to AckApplied when defer_sync.
+  absl::Status ApplyEvent(const common::v1::EventEnvelope& event, bool defer_sync);
   absl::Status DeadLetter(natsMsg* message, const std::string& error, int deliveries);
   const EventHandler* Find(const std::string& producer, const std::string& event_type) const;
 

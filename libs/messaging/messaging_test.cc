@@ -123,8 +123,8 @@ class MessagingTest : public ::testing::Test {
     producer_client_ = std::move(*client);
   }
 
-  std::unique_ptr<storage::Store> OpenStore(const std::string& name) {
-    auto store = storage::Store::Open({.path = dir_.path() + "/" + name, .sync = false});
+  std::unique_ptr<storage::Store> OpenStore(const std::string& name, bool sync = false) {
+    auto store = storage::Store::Open({.path = dir_.path() + "/" + name, .sync = sync});
     EXPECT_TRUE(store.ok()) << store.status();
     return std::move(*store);
   }
@@ -138,10 +138,11 @@ class MessagingTest : public ::testing::Test {
   }
 
   // url: the broker's, unless given.
+  // sync: the side's store fsyncs its commits, as services' stores do.
   std::unique_ptr<Side> StartSide(const std::string& name, int max_deliver = 3,
-                                  const std::string& url = "") {
+                                  const std::string& url = "", bool sync = false) {
     auto side = std::make_unique<Side>();
-    side->store = OpenStore(name);
+    side->store = OpenStore(name, sync);
     auto client = NatsClient::Connect({.url = url.empty() ? nats_->url() : url, .name = name});
     EXPECT_TRUE(client.ok());
     side->client = std::move(*client);
@@ -498,6 +499,35 @@ TEST_F(MessagingTest, DurableDeletedUnderneath_ConsumerProvisionsAgainAndGoesOn)
   WaitFor([&] { return Applied(*side).size() >= 100; }, absl::Seconds(30));
   absl::SleepFor(absl::Milliseconds(300));
   EXPECT_EQ(Applied(*side), Range(1, 100));
+}
+
+// A backlog is applied a pull request's batch at a time: the handlers'
+// commits defer their fsync, one log sync covers the batch, and only then is
+// it acked, so every event ends acked and none is left waiting.
+TEST_F(MessagingTest, Backlog_OneLogSyncPerBatch_EveryEventAckedAfterIt) {
+  constexpr int kEvents = 2000;
+  auto relay = StartRelay();
+  Produce(1, kEvents);
+  WaitFor([&] { return producer_store_->OutboxDepth() == 0; });
+  auto side = StartSide("consumer", 3, "", /*sync=*/true);
+  WaitFor([&] { return Applied(*side).size() >= kEvents; }, absl::Seconds(60));
+  EXPECT_EQ(Applied(*side), Range(1, kEvents));
+  const uint64_t syncs = side->store->SyncCount();
+  EXPECT_GT(syncs, 0u);
+  EXPECT_LE(syncs, kEvents / 8) << "the consumer synced its log per event, not per batch";
+
+  jsConsumerInfo* info = nullptr;
+  WaitFor([&] {
+    if (info != nullptr) jsConsumerInfo_Destroy(info);
+    info = nullptr;
+    return js_GetConsumerInfo(&info, producer_client_->jetstream(), StreamName(kProducer).c_str(),
+                              DurableName("test.consumer").c_str(), nullptr,
+                              nullptr) == NATS_OK &&
+           info->NumAckPending == 0 && info->NumPending == 0;
+  });
+  ASSERT_NE(info, nullptr);
+  EXPECT_EQ(info->AckFloor.Stream, static_cast<uint64_t>(kEvents));
+  jsConsumerInfo_Destroy(info);
 }
 
 }  // namespace

@@ -159,8 +159,12 @@ absl::Status Store::Commit(UnitOfWork& work) {
       batch.Delete(handle, op.key);
     }
   }
+  // Deferring matters only when commits are synced at all.
+  const bool deferred = work.defer_sync_ && write_options_.sync;
+  rocksdb::WriteOptions options = write_options_;
+  if (deferred) options.sync = false;
   if (work.events_.empty()) {
-    return FromRocksDb(db_->Write(write_options_, &batch), "commit");
+    return FromRocksDb(db_->Write(options, &batch), "commit");
   }
   ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * outbox, Handle(kOutbox));
   uint64_t first = 0;
@@ -177,14 +181,44 @@ absl::Status Store::Commit(UnitOfWork& work) {
   }
   // The high-water mark survives the relay deleting every row.
   batch.Put("outbox_seq", OutboxKey(last));
-  absl::Status written = FromRocksDb(db_->Write(write_options_, &batch), "commit");
+  absl::Status written = FromRocksDb(db_->Write(options, &batch), "commit");
   {
     std::lock_guard<std::mutex> lock(commit_mu_);
-    in_flight_.erase(first);
+    if (written.ok() && deferred) {
+      deferred_.push_back(first);
+    } else {
+      in_flight_.erase(first);
+    }
     if (written.ok()) outbox_depth_ += work.events_.size();
   }
-  if (written.ok() && outbox_listener_) outbox_listener_();
+  if (written.ok() && !deferred && outbox_listener_) outbox_listener_();
   return written;
+}
+
+absl::Status Store::Sync() {
+  std::vector<uint64_t> released;
+  {
+    std::lock_guard<std::mutex> lock(commit_mu_);
+    released.swap(deferred_);
+  }
+  // Every deferred commit in `released` finished writing before the swap,
+  // so this fsync covers it.
+  if (write_options_.sync) {
+    absl::Status synced = FromRocksDb(db_->SyncWAL(), "sync log");
+    if (!synced.ok()) {
+      std::lock_guard<std::mutex> lock(commit_mu_);
+      deferred_.insert(deferred_.end(), released.begin(), released.end());
+      return synced;
+    }
+    ++syncs_;
+  }
+  if (released.empty()) return absl::OkStatus();
+  {
+    std::lock_guard<std::mutex> lock(commit_mu_);
+    for (uint64_t first : released) in_flight_.erase(first);
+  }
+  if (outbox_listener_) outbox_listener_();
+  return absl::OkStatus();
 }
 
 uint64_t Store::VisibleOutboxSeq() const {

@@ -51,6 +51,13 @@ class UnitOfWork {
   void AddEvent(const common::v1::EventEnvelope& event);
   // Records that the event with this id has been applied.
   void MarkInbox(std::string_view event_id);
+  // Commit without waiting for the log's fsync; whoever relies on the work
+  // being durable (a consumer, before it acks) calls Store::Sync first, which
+  // covers every deferred commit with one fsync. Until then the work's outbox
+  // events stay invisible to the relay, so nothing is published that an
+  // operating-system crash could still take back. (A crashed process loses
+  // nothing: the log was written, only not yet fsynced.)
+  void DeferSync() { defer_sync_ = true; }
   bool empty() const { return ops_.empty() && events_.empty(); }
   const std::vector<common::v1::EventEnvelope>& events() const { return events_; }
 
@@ -63,6 +70,7 @@ class UnitOfWork {
   };
   std::vector<Op> ops_;
   std::vector<common::v1::EventEnvelope> events_;
+  bool defer_sync_ = false;
 };
 
 class Store {
@@ -84,6 +92,13 @@ class Store {
   // numbers, so key order is commit order. Concurrent commits share fsyncs
   // (RocksDB groups their log writes); no lock is held while writing.
   absl::Status Commit(UnitOfWork& work);
+
+  // Makes every commit deferred so far durable with one fsync of the log
+  // (none when the store does not sync), then shows their outbox events to
+  // the relay.
+  absl::Status Sync();
+  // fsyncs of the log made by Sync so far (how well deferred commits batch).
+  uint64_t SyncCount() const { return syncs_.load(); }
 
   // Whether an event id has been applied.
   absl::StatusOr<bool> InboxContains(std::string_view event_id) const;
@@ -131,8 +146,12 @@ class Store {
   // Guards sequence assignment and the commits in flight (not the writes).
   mutable std::mutex commit_mu_;
   uint64_t last_outbox_seq_ = 0;
-  // first sequence → last sequence of each commit still writing.
+  // first sequence → last sequence of each commit still writing, or written
+  // with its fsync deferred and not yet synced.
   std::map<uint64_t, uint64_t> in_flight_;
+  // First sequences of deferred commits written and waiting for Sync.
+  std::vector<uint64_t> deferred_;
+  std::atomic<uint64_t> syncs_{0};
   std::atomic<uint64_t> outbox_depth_{0};
   std::atomic<uint64_t> outbox_acked_{0};
   std::function<void()> outbox_listener_;

@@ -23,9 +23,10 @@ class StoreTest : public ::testing::Test {
     store_.reset();
     std::filesystem::remove_all(path_);
   }
-  void Reopen() {
+  // sync: as services open it, every commit fsyncs unless deferred.
+  void Reopen(bool sync = false) {
     store_.reset();
-    auto opened = Store::Open({.path = path_.string(), .sync = false,
+    auto opened = Store::Open({.path = path_.string(), .sync = sync,
                                .extra_column_families = {"index"}});
     ASSERT_TRUE(opened.ok()) << opened.status();
     store_ = std::move(*opened);
@@ -164,6 +165,65 @@ TEST(NewId, HasPrefixAndIsUnique) {
   EXPECT_EQ(a.rfind("pur_", 0), 0u);
   EXPECT_EQ(a.size(), 30u);
   EXPECT_NE(a, b);
+}
+
+// The event ids of the outbox rows the relay may see now, in order.
+std::vector<std::string> VisibleOutbox(const Store& store) {
+  std::vector<std::string> ids;
+  EXPECT_TRUE(store
+                  .ScanOutbox(0,
+                              [&](uint64_t, std::string_view row) {
+                                common::v1::EventEnvelope event;
+                                event.ParseFromArray(row.data(), static_cast<int>(row.size()));
+                                ids.push_back(event.event_id());
+                                return true;
+                              })
+                  .ok());
+  return ids;
+}
+
+TEST_F(StoreTest, DeferredCommit_OutboxHiddenUntilSync_LaterCommitsWaitBehindIt) {
+  Reopen(/*sync=*/true);
+  std::atomic<int> wakeups{0};
+  store_->SetOutboxListener([&] { ++wakeups; });
+
+  UnitOfWork deferred;
+  deferred.Put(kState, "c1", "consigned");
+  deferred.MarkInbox("cause-1");
+  deferred.AddEvent(Event("deferred"));
+  deferred.DeferSync();
+  ASSERT_TRUE(store_->Commit(deferred).ok());
+  // Readers see the effect at once; the relay does not see its event.
+  EXPECT_EQ(store_->Get(kState, "c1")->value_or(""), "consigned");
+  EXPECT_TRUE(*store_->InboxContains("cause-1"));
+  EXPECT_EQ(store_->OutboxDepth(), 1u);
+  EXPECT_TRUE(VisibleOutbox(*store_).empty());
+  EXPECT_EQ(wakeups.load(), 0);
+
+  // A synced commit after it waits too: the relay never skips a row.
+  UnitOfWork synced;
+  synced.AddEvent(Event("synced"));
+  ASSERT_TRUE(store_->Commit(synced).ok());
+  EXPECT_TRUE(VisibleOutbox(*store_).empty());
+
+  const uint64_t syncs = store_->SyncCount();
+  const int before = wakeups.load();
+  ASSERT_TRUE(store_->Sync().ok());
+  EXPECT_EQ(store_->SyncCount(), syncs + 1);
+  EXPECT_EQ(VisibleOutbox(*store_), (std::vector<std::string>{"deferred", "synced"}));
+  EXPECT_EQ(wakeups.load(), before + 1);
+}
+
+TEST_F(StoreTest, DeferredCommit_NeverSynced_SurvivesTheProcessClosingTheStore) {
+  Reopen(/*sync=*/true);
+  UnitOfWork deferred;
+  deferred.MarkInbox("cause-1");
+  deferred.AddEvent(Event("deferred"));
+  deferred.DeferSync();
+  ASSERT_TRUE(store_->Commit(deferred).ok());
+  Reopen();
+  EXPECT_TRUE(*store_->InboxContains("cause-1"));
+  EXPECT_EQ(VisibleOutbox(*store_), (std::vector<std::string>{"deferred"}));
 }
 
 }  // namespace
