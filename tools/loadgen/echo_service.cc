@@ -1,10 +1,29 @@
 #include "tools/loadgen/echo_service.h"
 
+#include <time.h>
+
 namespace mesh::loadgen {
+namespace {
+
+absl::Duration ThreadCpu() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return absl::DurationFromTimespec(now);
+}
+
+}  // namespace
+
+void BurnCpu(absl::Duration cpu) {
+  if (cpu <= absl::ZeroDuration()) return;
+  const absl::Duration until = ThreadCpu() + cpu;
+  while (ThreadCpu() < until) {
+  }
+}
 
 grpc::ServerUnaryReactor* EchoService::Echo(grpc::CallbackServerContext* context,
                                             const bench::v1::EchoRequest* request,
                                             bench::v1::EchoResponse* response) {
+  BurnCpu(cpu_per_call_);
   response->set_payload(request->payload());
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
