@@ -249,6 +249,31 @@ TEST_F(DeliverySenderTest, SendDue_LogAndWebhook_BothSent) {
   EXPECT_EQ(SendDue(sender), 0);
 }
 
+TEST_F(DeliverySenderTest, SendDue_ABatchOfDeliveries_RecordedWithOneLogSync) {
+  // The store as the service opens it: commits fsync unless deferred.
+  repository_.reset();
+  store_.reset();
+  absl::StatusOr<std::unique_ptr<mesh::storage::Store>> synced = mesh::storage::Store::Open(
+      {.path = dir_.path() + "/synced",
+       .sync = true,
+       .extra_column_families = NotificationRepository::ColumnFamilies()});
+  ASSERT_TRUE(synced.ok()) << synced.status();
+  store_ = *std::move(synced);
+  repository_ = std::make_unique<NotificationRepository>(store_.get());
+  absl::StatusOr<std::unique_ptr<LogSinkChannel>> log =
+      LogSinkChannel::Open(dir_.path() + "/notifications.jsonl");
+  ASSERT_TRUE(log.ok());
+  constexpr int kNotifications = 20;
+  for (int i = 0; i < kNotifications; ++i) Create({"log"});
+  DeliverySender sender(repository_.get(), {log->get()}, clock_, Options(), nullptr);
+
+  const uint64_t syncs = store_->SyncCount();
+  EXPECT_EQ(SendDue(sender), kNotifications);
+  EXPECT_EQ(store_->SyncCount() - syncs, 1u);
+  EXPECT_EQ(DueRows(), 0u);
+  EXPECT_THAT(ReadLines(dir_.path() + "/notifications.jsonl"), SizeIs(kNotifications));
+}
+
 TEST_F(DeliverySenderTest, SendDue_FailingWebhook_RetriedWithBackoffThenFailed) {
   Receiver receiver({500});
   absl::StatusOr<std::unique_ptr<WebhookChannel>> webhook =

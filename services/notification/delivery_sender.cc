@@ -85,10 +85,17 @@ absl::StatusOr<int> DeliverySender::SendDue() {
   while (true) {
     ASSIGN_OR_RETURN(NotificationRepository::DueBatch batch,
                      repository_->ListDue(clock_.Now(), options_.batch_size));
+    // One fsync for the batch's records, also when a send failed midway.
+    absl::Status sent;
+    int recorded = 0;
     for (const NotificationRepository::Due& due : batch.due) {
-      RETURN_IF_ERROR(SendOne(due));
-      ++tried;
+      sent = SendOne(due);
+      if (!sent.ok()) break;
+      ++recorded;
     }
+    if (recorded > 0) RETURN_IF_ERROR(repository_->SyncAttempts());
+    RETURN_IF_ERROR(sent);
+    tried += recorded;
     {
       std::lock_guard<std::mutex> lock(mu_);
       next_due_ = batch.next;

@@ -77,6 +77,7 @@ void NotificationRepository::AddNew(UnitOfWork& work, const Notification& notifi
 absl::Status NotificationRepository::SaveAttempt(const Notification& notification,
                                                  std::string_view sink, absl::Time was_due) {
   UnitOfWork work;
+  work.DeferSync();
   work.Put(kState, notification.notification_id(), notification.SerializeAsString());
   work.Delete(kDue, DueKey(was_due, notification.notification_id(), sink));
   for (const v1::Delivery& delivery : notification.deliveries()) {

@@ -43,9 +43,14 @@ class NotificationRepository {
   absl::Status Commit(mesh::storage::UnitOfWork& work) { return store_->Commit(work); }
 
   // Writes a notification after one try of its delivery to `sink`, moving
-  // or dropping that delivery's due row (which was due at `was_due`).
+  // or dropping that delivery's due row (which was due at `was_due`). The
+  // fsync is deferred to SyncAttempts, once per batch of deliveries: a crash
+  // of the machine before it repeats those tries, as a crash between a
+  // send and its record always could (deliveries are at least once).
   absl::Status SaveAttempt(const Notification& notification, std::string_view sink,
                            absl::Time was_due);
+  // Makes the attempts saved so far durable.
+  absl::Status SyncAttempts() { return store_->Sync(); }
 
   struct Page {
     std::vector<Notification> notifications;
