@@ -250,16 +250,7 @@ TEST_F(DeliverySenderTest, SendDue_LogAndWebhook_BothSent) {
 }
 
 TEST_F(DeliverySenderTest, SendDue_ABatchOfDeliveries_RecordedWithOneLogSync) {
-  // The store as the service opens it: commits fsync unless deferred.
-  repository_.reset();
-  store_.reset();
-  absl::StatusOr<std::unique_ptr<mesh::storage::Store>> synced = mesh::storage::Store::Open(
-      {.path = dir_.path() + "/synced",
-       .sync = true,
-       .extra_column_families = NotificationRepository::ColumnFamilies()});
-  ASSERT_TRUE(synced.ok()) << synced.status();
-  store_ = *std::move(synced);
-  repository_ = std::make_unique<NotificationRepository>(store_.get());
+  OpenStore("synced", /*sync=*/true);
   absl::StatusOr<std::unique_ptr<LogSinkChannel>> log =
       LogSinkChannel::Open(dir_.path() + "/notifications.jsonl");
   ASSERT_TRUE(log.ok());

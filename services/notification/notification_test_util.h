@@ -18,10 +18,16 @@ namespace notification::test {
 
 class StoreFixture : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { OpenStore("notification", /*sync=*/false); }
+
+  // A fresh store under `name` in place of the current one; sync: as the
+  // service opens it, every commit fsyncs unless deferred.
+  void OpenStore(const std::string& name, bool sync) {
+    repository_.reset();
+    store_.reset();
     absl::StatusOr<std::unique_ptr<mesh::storage::Store>> store = mesh::storage::Store::Open(
-        {.path = dir_.path() + "/notification",
-         .sync = false,
+        {.path = dir_.path() + "/" + name,
+         .sync = sync,
          .extra_column_families = NotificationRepository::ColumnFamilies()});
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);

@@ -3,20 +3,17 @@
 #include <time.h>
 
 namespace mesh::loadgen {
-namespace {
 
-absl::Duration ThreadCpu() {
+absl::Duration ThreadCpuTime() {
   timespec now{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
   return absl::DurationFromTimespec(now);
 }
 
-}  // namespace
-
 void BurnCpu(absl::Duration cpu) {
   if (cpu <= absl::ZeroDuration()) return;
-  const absl::Duration until = ThreadCpu() + cpu;
-  while (ThreadCpu() < until) {
+  const absl::Duration until = ThreadCpuTime() + cpu;
+  while (ThreadCpuTime() < until) {
   }
 }
 

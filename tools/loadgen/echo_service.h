@@ -10,6 +10,9 @@
 
 namespace mesh::loadgen {
 
+// The CPU time the calling thread has used so far.
+absl::Duration ThreadCpuTime();
+
 // Spends `cpu` of the calling thread's CPU time in a loop (not sleeping): the
 // work of a server that costs that much per call.
 void BurnCpu(absl::Duration cpu);
