@@ -46,9 +46,9 @@ const char* PullStatus(natsMsg* message) {
 }
 
 // Settles one delivery with the broker (JetStream's ack protocol: "+ACK",
-// "-NAK", "+TERM" published to the message's reply subject).
-void Settle(natsConnection* connection, natsMsg* message, const std::string& body) {
-  const char* reply = natsMsg_GetReply(message);
+// "-NAK", "+TERM" published to the delivery's reply subject; a message
+// without one, e.g. replayed from the dead-letter stream, needs none).
+void Settle(natsConnection* connection, const char* reply, const std::string& body) {
   if (reply == nullptr || *reply == '\0') return;
   natsConnection_PublishString(connection, reply, body.c_str());
 }
@@ -295,10 +295,10 @@ void EventConsumer::Deliver(Source* source, natsMsg* message) {
   auto give_up = [&](const std::string& error) {
     absl::Status dead = DeadLetter(message, error, deliveries);
     if (dead.ok()) {
-      Settle(client_->connection(), message, "+TERM");
+      Settle(client_->connection(), natsMsg_GetReply(message), "+TERM");
     } else {
       // The dead-letter stream is unreachable: try the whole thing again later.
-      Settle(client_->connection(), message, NakWithDelay(absl::Seconds(1)));
+      Settle(client_->connection(), natsMsg_GetReply(message), NakWithDelay(absl::Seconds(1)));
     }
   };
 
@@ -314,8 +314,7 @@ void EventConsumer::Deliver(Source* source, natsMsg* message) {
   }
   absl::Status status = ApplyEvent(event, /*defer_sync=*/true);
   if (status.ok()) {
-    const char* reply = natsMsg_GetReply(message);
-    if (reply != nullptr && *reply != '\0') source->applied.emplace_back(reply);
+    if (const char* reply = natsMsg_GetReply(message)) source->applied.emplace_back(reply);
     return;
   }
   logging::Warn("event handler failed", {{"event_id", event.event_id()},
@@ -327,16 +326,14 @@ void EventConsumer::Deliver(Source* source, natsMsg* message) {
     return;
   }
   const size_t step = std::min<size_t>(deliveries - 1, options_.nak_backoff.size() - 1);
-  Settle(client_->connection(), message, NakWithDelay(options_.nak_backoff[step]));
+  Settle(client_->connection(), natsMsg_GetReply(message), NakWithDelay(options_.nak_backoff[step]));
 }
 
 void EventConsumer::AckApplied(Source* source) {
   if (source->applied.empty()) return;
   absl::Status synced = store_->Sync();
   if (synced.ok()) {
-    for (const std::string& reply : source->applied) {
-      natsConnection_PublishString(client_->connection(), reply.c_str(), "+ACK");
-    }
+    for (const std::string& reply : source->applied) Settle(client_->connection(), reply.c_str(), "+ACK");
   } else {
     // Not acked, so redelivered after the ack wait; by then the store either
     // synced them (the redelivery is a duplicate) or lost them (applied anew).

@@ -16,6 +16,17 @@ void OnConnected(natsConnection*, void*) {}
 // schedule) plus a margin, so every retained row can be republished safely.
 constexpr int64_t kDuplicateWindowNanos = 180LL * 1000 * 1000 * 1000;
 
+// The Msg-Id duplicate window of a stream; NOT_FOUND when there is none.
+absl::StatusOr<absl::Duration> StreamDuplicateWindow(NatsClient& client, const std::string& name) {
+  jsStreamInfo* info = nullptr;
+  jsErrCode js_error = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&info, client.jetstream(), name.c_str(), nullptr, &js_error);
+  RETURN_IF_ERROR(FromNats(s, absl::StrCat("stream info ", name), js_error));
+  const absl::Duration window = absl::Nanoseconds(info->Config->Duplicates);
+  jsStreamInfo_Destroy(info);
+  return window;
+}
+
 absl::Status AddStream(NatsClient& client, const std::string& name, const std::string& subject) {
   jsStreamConfig config;
   jsStreamConfig_Init(&config);
@@ -33,11 +44,7 @@ absl::Status AddStream(NatsClient& client, const std::string& name, const std::s
   // Two services creating the same stream at once: the loser may be told the subjects
   // overlap (the winner's stream holds them) rather than that the name exists. Either
   // way the stream is there, which is all the caller asked for.
-  if (js_error != 0 && js_GetStreamInfo(&info, client.jetstream(), name.c_str(), nullptr,
-                                        nullptr) == NATS_OK) {
-    jsStreamInfo_Destroy(info);
-    return absl::OkStatus();
-  }
+  if (js_error != 0 && StreamDuplicateWindow(client, name).ok()) return absl::OkStatus();
   return FromNats(s, absl::StrCat("add stream ", name), js_error);
 }
 
@@ -127,14 +134,7 @@ absl::Status EnsureStream(NatsClient& client, std::string_view context) {
 }
 
 absl::StatusOr<absl::Duration> DuplicateWindow(NatsClient& client, std::string_view context) {
-  jsStreamInfo* info = nullptr;
-  jsErrCode js_error = static_cast<jsErrCode>(0);
-  natsStatus s = js_GetStreamInfo(&info, client.jetstream(), StreamName(context).c_str(), nullptr,
-                                  &js_error);
-  RETURN_IF_ERROR(FromNats(s, absl::StrCat("stream info ", StreamName(context)), js_error));
-  const absl::Duration window = absl::Nanoseconds(info->Config->Duplicates);
-  jsStreamInfo_Destroy(info);
-  return window;
+  return StreamDuplicateWindow(client, StreamName(context));
 }
 
 absl::Status EnsureDeadLetterStream(NatsClient& client, std::string_view service) {

@@ -64,6 +64,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   }
   std::unique_ptr<Store> store(new Store());
   store->write_options_.sync = options.sync;
+  store->unsynced_options_.sync = false;
 
   std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName, std::string(kState),
                                     std::string(kOutbox), std::string(kInbox)};
@@ -170,8 +171,7 @@ absl::Status Store::Commit(UnitOfWork& work) {
   }
   // Deferring matters only when commits are synced at all.
   const bool deferred = work.defer_sync_ && write_options_.sync;
-  rocksdb::WriteOptions options = write_options_;
-  if (deferred) options.sync = false;
+  const rocksdb::WriteOptions& options = deferred ? unsynced_options_ : write_options_;
   if (work.events_.empty()) {
     return FromRocksDb(db_->Write(options, &batch), "commit");
   }
@@ -259,9 +259,7 @@ absl::Status Store::DeleteOutboxThrough(uint64_t up_to) {
 }
 
 absl::Status Store::SetOutboxAcked(uint64_t through) {
-  rocksdb::WriteOptions unsynced = write_options_;
-  unsynced.sync = false;
-  RETURN_IF_ERROR(FromRocksDb(db_->Put(unsynced, kOutboxAckedKey, OutboxKey(through)),
+  RETURN_IF_ERROR(FromRocksDb(db_->Put(unsynced_options_, kOutboxAckedKey, OutboxKey(through)),
                               "record outbox acked"));
   outbox_acked_ = through;
   return absl::OkStatus();

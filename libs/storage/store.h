@@ -137,6 +137,8 @@ class Store {
   absl::StatusOr<rocksdb::ColumnFamilyHandle*> Handle(std::string_view cf) const;
 
   rocksdb::WriteOptions write_options_;
+  // write_options_ without the fsync: deferred commits, the acked watermark.
+  rocksdb::WriteOptions unsynced_options_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::vector<std::string> names_;

@@ -74,6 +74,17 @@ void ExpectMethodTypes(const std::string& service, const std::string& method,
                        const google::protobuf::Descriptor* request,
                        const google::protobuf::Descriptor* response);
 
+// What every contract call does first: checks that the method exists with
+// these types, records it as called, and returns its path ("<service>/<method>").
+template <typename Service, typename Request, typename Response>
+std::string RecordCall(const std::string& method) {
+  const std::string service = Service::service_full_name();
+  ExpectMethodTypes(service, method, Request::descriptor(), Response::descriptor());
+  const std::string path = service + "/" + method;
+  CalledMethods().insert(path);
+  return path;
+}
+
 // Calls Service's method through the generated stub, then through
 // reflection (see above). Returns the stub's answer.
 template <typename Service, typename Request, typename Response>
@@ -81,11 +92,8 @@ Response ExpectCall(const std::string& address,
                     grpc::Status (Service::Stub::*rpc)(grpc::ClientContext*, const Request&,
                                                        Response*),
                     const std::string& method, const Request& request, const Expect& expect) {
-  const std::string service = Service::service_full_name();
-  const std::string path = service + "/" + method;
+  const std::string path = RecordCall<Service, Request, Response>(method);
   SCOPED_TRACE(path + " " + request.ShortDebugString());
-  ExpectMethodTypes(service, method, Request::descriptor(), Response::descriptor());
-  CalledMethods().insert(path);
   auto stub = Service::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
@@ -114,11 +122,8 @@ Response ExpectFirstStreamed(const std::string& address,
                              std::unique_ptr<grpc::ClientReader<Response>> (Service::Stub::*rpc)(
                                  grpc::ClientContext*, const Request&),
                              const std::string& method, const Request& request) {
-  const std::string service = Service::service_full_name();
-  const std::string path = service + "/" + method;
+  const std::string path = RecordCall<Service, Request, Response>(method);
   SCOPED_TRACE(path + " " + request.ShortDebugString());
-  ExpectMethodTypes(service, method, Request::descriptor(), Response::descriptor());
-  CalledMethods().insert(path);
   auto stub = Service::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));

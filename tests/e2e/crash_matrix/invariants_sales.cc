@@ -25,6 +25,18 @@ size_t CountOf(const std::map<std::string, std::vector<T>>& by, const std::strin
   return it == by.end() ? 0 : it->second.size();
 }
 
+// Every event in `events` (by aggregate id) must be about an aggregate in
+// `known`; `what` names the aggregate in the example.
+template <typename Payload, typename Known>
+void ExpectAboutKnown(InvariantResult& result, const SeenBy<Payload>& events, const Known& known,
+                      const char* what) {
+  for (const auto& [id, seen] : events) {
+    result.Expect(known.count(id) == 1, [&] {
+      return absl::StrCat(Where(seen.front()), " about unknown ", what, " ", id);
+    });
+  }
+}
+
 }  // namespace
 
 void InvariantResult::Fail(std::string example) {
@@ -206,16 +218,8 @@ InvariantResult CheckStreamExactlyOnce(const Evidence& evidence) {
                           " Purchased and ", cancelled, " PurchaseCancelled events");
     });
   }
-  for (const auto& [id, seen] : facts.purchased) {
-    result.Expect(facts.purchases.count(id) == 1, [&] {
-      return absl::StrCat(Where(seen.front()), " about unknown purchase ", id);
-    });
-  }
-  for (const auto& [id, seen] : facts.purchase_cancelled) {
-    result.Expect(facts.purchases.count(id) == 1, [&] {
-      return absl::StrCat(Where(seen.front()), " about unknown purchase ", id);
-    });
-  }
+  ExpectAboutKnown(result, facts.purchased, facts.purchases, "purchase");
+  ExpectAboutKnown(result, facts.purchase_cancelled, facts.purchases, "purchase");
   for (const auto& [id, payment] : facts.payments) {
     const size_t approved = CountOf(facts.pay_approved, id);
     size_t refunds = 0, voids = 0;
@@ -273,16 +277,8 @@ InvariantResult CheckStreamExactlyOnce(const Evidence& evidence) {
                           consigned, " Consigned and ", cancelled, " ConsignCancelled events");
     });
   }
-  for (const auto& [id, seen] : facts.consigned) {
-    result.Expect(facts.consignments.count(id) == 1, [&] {
-      return absl::StrCat(Where(seen.front()), " about unknown consignment ", id);
-    });
-  }
-  for (const auto& [id, seen] : facts.consign_cancelled) {
-    result.Expect(facts.consignments.count(id) == 1, [&] {
-      return absl::StrCat(Where(seen.front()), " about unknown consignment ", id);
-    });
-  }
+  ExpectAboutKnown(result, facts.consigned, facts.consignments, "consignment");
+  ExpectAboutKnown(result, facts.consign_cancelled, facts.consignments, "consignment");
   for (const auto& [car, stock] : facts.stocks) {
     std::set<int64_t> versions;
     auto it = facts.stock_changed.find(car);
