@@ -77,6 +77,8 @@ struct EventConsumer::Source {
   natsSubscription* subscription = nullptr;
   // Reply subjects of events applied (their fsync deferred) and not yet acked.
   std::vector<std::string> applied;
+  // mesh_consumer_lag of this source, looked up once (null without a registry).
+  metrics::Gauge* lag = nullptr;
   std::thread thread;
   std::atomic<bool> stop{false};
 };
@@ -104,6 +106,10 @@ void EventConsumer::Start() {
   for (const auto& [producer, unused] : handlers_) {
     auto source = std::make_unique<Source>();
     source->context = producer;
+    if (registry_ != nullptr) {
+      source->lag = &registry_->GetGauge("mesh_consumer_lag", "events waiting for this consumer",
+                                         {{"service", options_.service}, {"producer", producer}});
+    }
     Source* raw = source.get();
     source->thread = std::thread([this, raw] { Run(raw); });
     sources_.push_back(std::move(source));
@@ -284,12 +290,7 @@ void EventConsumer::Deliver(Source* source, natsMsg* message) {
   jsMsgMetaData* meta = nullptr;
   if (natsMsg_GetMetaData(&meta, message) == NATS_OK) {
     deliveries = static_cast<int>(meta->NumDelivered);
-    if (registry_ != nullptr) {
-      registry_
-          ->GetGauge("mesh_consumer_lag", "events waiting for this consumer",
-                     {{"service", options_.service}, {"producer", source->context}})
-          .Set(static_cast<double>(meta->NumPending));
-    }
+    if (source->lag != nullptr) source->lag->Set(static_cast<double>(meta->NumPending));
     jsMsgMetaData_Destroy(meta);
   }
   auto give_up = [&](const std::string& error) {
